@@ -1,0 +1,77 @@
+# One entry point for all nine reproductions. `make help` lists the targets.
+# Every user-facing target runs `setup` first, so each works as the first command on a fresh clone.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(abspath $(VENV))/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+
+# Subprojects register themselves by having a pyproject.toml in a top-level folder; `repro` is the toolkit.
+PAPERS := $(filter-out repro,$(patsubst %/pyproject.toml,%,$(wildcard */pyproject.toml)))
+# Torch first: the CPU wheel where no NVIDIA GPU is visible, the default (CUDA) build otherwise.
+TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
+PYTEST_ARGS ?=
+STAMP := $(VENV)/.setup-stamp
+SETUP_INPUTS := Makefile $(wildcard repro/pyproject.toml */pyproject.toml)
+
+.PHONY: help setup test test-slow test-gpu lint format clean
+.PHONY: test-repro
+
+help: ## print every target with one line
+	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'
+	@echo "  papers present: $(or $(PAPERS),none yet)"
+
+setup: $(STAMP) ## create .venv and install torch, repro and every subproject (idempotent)
+
+$(STAMP): $(SETUP_INPUTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setup: torch ($(TORCH_SPEC))"
+	@$(PIP) install -q "$(TORCH_SPEC)"
+	@echo "setup: repro $(PAPERS)"
+	@$(PIP) install -q -e "repro[test]" $(foreach p,$(PAPERS),-e "$(p)[test]")
+	@touch $@
+
+lint: setup ## ruff over the whole repository
+	$(PY) -m ruff check .
+
+format: setup ## ruff format + import sorting
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: lint ## setup, ruff, then every fast CPU test (no `slow`, no `gpu`)
+	$(PY) -m pytest -q -m "not slow and not gpu" repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+
+test-slow: setup ## the long tests (`slow` mark)
+	$(PY) -m pytest -q -m "slow and not gpu" repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+
+test-gpu: setup ## the CUDA tests (`gpu` mark); run on a GPU machine
+	$(PY) -m pytest -q -m gpu repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+
+test-repro: setup ## tests of the shared toolkit only
+	$(PY) -m pytest -q -m "not slow and not gpu" repro/tests $(PYTEST_ARGS)
+
+test-%: setup ## test-<paper>: one subproject's fast tests
+	@test -d $*/tests || { echo "no subproject '$*' (present: $(PAPERS))"; exit 2; }
+	$(PY) -m pytest -q -m "not slow and not gpu" $*/tests $(PYTEST_ARGS)
+
+demo-%: setup ## demo-<paper>: the whole pipeline on a small embedded dataset (CPU, minutes)
+	@test -f $*/Makefile || { echo "no subproject '$*' (present: $(PAPERS))"; exit 2; }
+	$(MAKE) -C $* demo PY=$(PY)
+
+reproduce-%: setup ## reproduce-<paper>: the full recipe on the real dataset (GPU box)
+	@test -f $*/Makefile || { echo "no subproject '$*' (present: $(PAPERS))"; exit 2; }
+	$(MAKE) -C $* reproduce PY=$(PY)
+
+bench-%: setup ## bench-<paper>: ours vs the official implementation, side by side
+	@test -f $*/Makefile || { echo "no subproject '$*' (present: $(PAPERS))"; exit 2; }
+	$(MAKE) -C $* bench PY=$(PY)
+
+data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
+	$(PY) -m repro.data.prepare $* --root data
+
+clean: ## remove caches (keeps .venv and data/)
+	find . -name __pycache__ -prune -exec rm -rf {} + ; rm -rf .pytest_cache .ruff_cache
