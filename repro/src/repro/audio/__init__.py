@@ -6,6 +6,22 @@ problem and the fix.
 """
 
 from repro.audio.errors import AudioFileError, SampleRateError
+from repro.audio.filterbank import mel_filterbank
+from repro.audio.griffin_lim import griffin_lim, spectral_convergence
 from repro.audio.io import load_wav, resample, save_wav
+from repro.audio.mel import TacotronSTFT, tacotron_mel
+from repro.audio.stft import STFT
 
-__all__ = ["AudioFileError", "SampleRateError", "load_wav", "resample", "save_wav"]
+__all__ = [
+    "STFT",
+    "AudioFileError",
+    "SampleRateError",
+    "TacotronSTFT",
+    "griffin_lim",
+    "load_wav",
+    "mel_filterbank",
+    "resample",
+    "save_wav",
+    "spectral_convergence",
+    "tacotron_mel",
+]
