@@ -32,7 +32,8 @@ $(STAMP): $(SETUP_INPUTS)
 	@echo "setup: torch ($(TORCH_SPEC))"
 	@$(PIP) install -q "$(TORCH_SPEC)"
 	@echo "setup: repro $(PAPERS)"
-	@$(PIP) install -q -e "repro[test]" $(foreach p,$(PAPERS),-e "$(p)[test]")
+	@# compat mode = a .pth entry for src/: the folder `repro/` itself must never shadow the package `repro`
+	@$(PIP) install -q --config-settings editable_mode=compat -e "repro[test]" $(foreach p,$(PAPERS),-e "$(p)[test]")
 	@touch $@
 
 lint: setup ## ruff over the whole repository

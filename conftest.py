@@ -1,0 +1,14 @@
+"""Repository-wide pytest set-up.
+
+pytest's importlib mode names a test file after its path (``repro/tests/test_x.py`` becomes
+``repro.tests.test_x``) and registers the missing parents as empty namespace modules, which would shadow
+the real ``repro`` package (and ``waveglow``, ``flowtron``, ...: each lives in ``<folder>/src/<pkg>``).
+Importing every installed package here, before collection, keeps the real ones in ``sys.modules``.
+"""
+
+import importlib
+from pathlib import Path
+
+_ROOT = Path(__file__).parent
+for _init in sorted(_ROOT.glob("*/src/*/__init__.py")):
+    importlib.import_module(_init.parent.name)
