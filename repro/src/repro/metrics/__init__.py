@@ -1,0 +1,30 @@
+"""Evaluation metrics shared by the reproductions, one concept per module.
+
+Speech: ``error_rate`` (WER/CER), ``cepstral`` (MCD), ``spectral`` (LSD), ``pitch`` (GPE/VDE/FFE).
+To add a metric family, put it in its own module and re-export its public names below.
+"""
+
+from repro.metrics.cepstral import mcd, mcd_dtw, mel_cepstrum_from_mel
+from repro.metrics.edit_distance import EditStats, align
+from repro.metrics.error_rate import cer, edit_stats, split_chars, split_words, wer
+from repro.metrics.pitch import PitchCounts, ffe, gpe, pitch_counts, vde
+from repro.metrics.spectral import lsd
+
+__all__ = [
+    "EditStats",
+    "PitchCounts",
+    "align",
+    "cer",
+    "edit_stats",
+    "ffe",
+    "gpe",
+    "lsd",
+    "mcd",
+    "mcd_dtw",
+    "mel_cepstrum_from_mel",
+    "pitch_counts",
+    "split_chars",
+    "split_words",
+    "vde",
+    "wer",
+]
