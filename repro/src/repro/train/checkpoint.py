@@ -38,7 +38,7 @@ class CheckpointError(RuntimeError):
 
 
 def versions() -> dict[str, str]:
-    return {"torch": torch.__version__, "repro": __version__, "python": platform.python_version()}
+    return {"torch": str(torch.__version__), "repro": __version__, "python": platform.python_version()}
 
 
 def checkpoint_path(run_dir: str | os.PathLike, step: int) -> Path:

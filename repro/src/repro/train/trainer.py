@@ -104,6 +104,7 @@ class Trainer:
         self.state = LoopState()
         self.meter = ThroughputMeter()
         self.last_checkpoint: Path | None = None
+        self._pending_rng: dict[str, Any] | None = None
 
     # ---- public API -------------------------------------------------------------------------------
     def fit(self) -> LoopState:
@@ -140,6 +141,9 @@ class Trainer:
                 self.sampler.set_epoch(self.state.epoch)
                 self.sampler.set_start(self.state.batch_in_epoch)
             batches = iter(self.loader)
+            if self._pending_rng is not None:
+                set_rng_state(self._pending_rng)
+                self._pending_rng = None
             while self.state.step < self.cfg.max_steps:
                 stats = self._optimizer_step(batches)
                 if stats is None:  # epoch exhausted
@@ -260,7 +264,9 @@ class Trainer:
         self.state = LoopState(**state["loop"])
         rngs = state.get("rng") or []
         if len(rngs) == self.env.world_size:
-            set_rng_state(rngs[self.env.rank])
+            # restored once the data iterator exists: creating one draws a seed from the global RNG,
+            # which in the uninterrupted run happened at the start of the epoch, before this state was saved
+            self._pending_rng = rngs[self.env.rank]
         else:
             log.warning("checkpoint was written by %d ranks, now %d: RNG streams are reseeded, not restored",
                         len(rngs), self.env.world_size)
