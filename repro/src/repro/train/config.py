@@ -98,9 +98,7 @@ def from_dict(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
     types_ = _field_types(cls)
     unknown = [k for k in data if not k.startswith("_") and k not in types_]
     if unknown:
-        raise ConfigError(
-            f"unknown config key {prefix}{unknown[0]!r}; valid keys at this level: {sorted(types_)}"
-        )
+        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}'; valid keys at this level: {sorted(types_)}")
     kwargs = {k: _coerce(v, types_[k], f"{prefix}{k}") for k, v in data.items() if not k.startswith("_")}
     try:
         return cls(**kwargs)
@@ -134,7 +132,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type) -> di
             fields = _field_types(node_cls)
             if part not in fields:
                 dotted = ".".join([*path[:i], part])
-                raise ConfigError(f"unknown config key {dotted!r}; valid keys at this level: {sorted(fields)}")
+                raise ConfigError(f"unknown config key '{dotted}'; valid keys at this level: {sorted(fields)}")
             if i == len(path) - 1:
                 node[part] = value
             else:
