@@ -67,6 +67,6 @@ def test_symbol_table_returns_a_copy_that_callers_cannot_corrupt():
 
 
 def test_unknown_symbol_set_name_lists_the_valid_names():
-    with pytest.raises(ValueError, match="unknown symbol set 'tacotron3'.*tacotron2, flowtron, mellotron"):
+    with pytest.raises(ValueError, match=r"unknown symbol set 'tacotron3'.*tacotron2, flowtron, mellotron"):
         symbol_table("tacotron3")
     assert SYMBOL_SET_NAMES == ("tacotron2", "flowtron", "mellotron")

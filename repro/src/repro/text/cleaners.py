@@ -13,7 +13,8 @@ its official counterpart step by step (NVIDIA/tacotron2 and NVIDIA/flowtron, tex
 - ``flowtron_english_cleaners``: Flowtron's variant of ``english_cleaners`` (its number rules and
   its 19 abbreviations, which add "ms." -> "miss"); no official Flowtron config selects it.
 
-Divergence, documented: ``english_cleaners`` spells "£" amounts *before* transliterating. The official
+Divergence, documented: ``english_cleaners`` (and ``flowtron_english_cleaners``) spell "£" amounts
+*before* transliterating. The official
 order transliterates first, which turns "£5" into "PS5" ("psfive"), so its pounds rule never fired.
 """
 
@@ -57,6 +58,7 @@ def english_cleaners(text: str) -> str:
 
 
 def flowtron_english_cleaners(text: str) -> str:
+    text = POUNDS_RE.sub(r"\1 pounds", text)  # same fix as english_cleaners
     text = unidecode(text).lower()
     text = normalize_numbers_flowtron(text)
     text = expand_abbreviations(text, "flowtron")

@@ -9,9 +9,10 @@ Flowtron extends the Tacotron 2 rules (see ``repro.text.numbers``) in four ways:
 - numbers are written without hyphens or commas ("twenty one", "one million two hundred thousand");
 - a decade with "'s" is a plural ("1980's" -> "nineteen eighties").
 
-Where the official code loses words, this version keeps them (documented divergences): a scale word in
-another case ("$5 Million") is still read, and a plural "'s" after a number not ending in "y" becomes
-"s"/"es" ("1900's" -> "nineteen hundreds") instead of being dropped.
+Where the official code loses or glues words, this version does not (documented divergences): a scale
+word in another case ("$5 Million") is still read; a plural "'s" after a number not ending in "y"
+becomes "s"/"es" ("1900's" -> "nineteen hundreds") instead of being dropped; "$0" and malformed amounts
+("$1.2.3") end with a space like every other amount, so "$0 today" is not "zero dollarstoday".
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _spell_dollars(match: re.Match[str]) -> str:
         return f"{amount} {scale.lower()} dollars "
     split = split_money(amount)
     if split is None:
-        return amount + " dollars"
+        return amount + " dollars "
     dollars, cents = split
     spoken = []
     if dollars:
@@ -55,7 +56,7 @@ def _spell_dollars(match: re.Match[str]) -> str:
     if cents:
         spoken.append(f"{number_words(cents)} {unit(cents, 'cent', 'cents')}")
     # The trailing space stands in for the optional space the pattern consumed after the amount.
-    return ", ".join(spoken) + " " if spoken else "zero dollars"
+    return (", ".join(spoken) if spoken else "zero dollars") + " "
 
 
 def _spell_measurement(match: re.Match[str]) -> str:
