@@ -127,3 +127,13 @@ def test_the_mel_runs_on_gpu_and_agrees_with_cpu(audio):
     batch = torch.from_numpy(np.stack([audio, 0.3 * audio]))
     gpu = module(batch.cuda()).cpu()
     np.testing.assert_allclose(gpu.numpy(), tacotron_mel(batch.numpy()), atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(3000,), (2, 3000)])
+def test_the_fast_magnitude_path_equals_the_plain_stft(shape):
+    wav = torch.from_numpy(np.resize(speechlike(0.2, SR), shape).astype(np.float32))
+    stft = STFT()
+    fast = stft.magnitude_frames(wav)
+    plain, _ = stft.transform(wav)
+    assert fast.shape == plain.transpose(-1, -2).shape
+    torch.testing.assert_close(fast, plain.transpose(-1, -2), atol=1e-4, rtol=1e-5)

@@ -63,8 +63,9 @@ class TacotronSTFT(nn.Module):
     def mel_spectrogram(self, y: torch.Tensor) -> torch.Tensor:
         """Log-mel of ``y`` ([T] or [B, T], float in [-1, 1])."""
         y, _ = as_audio_tensor(y, "y", min_samples=self.stft_fn.filter_length // 2 + 1)
-        magnitude, _ = self.stft_fn.transform(y)
-        return self.spectral_normalize(self.linear_to_mel(magnitude))
+        magnitude = self.stft_fn.magnitude_frames(y)  # [B, frames, bins]
+        mel = torch.matmul(magnitude, self.mel_basis.to(magnitude).T)  # [B, frames, n_mel]
+        return self.spectral_normalize(mel).transpose(-1, -2).contiguous()  # [B, n_mel, frames]
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         return self.mel_spectrogram(y)

@@ -54,6 +54,23 @@ class STFT(nn.Module):
         return torch.stft(wav, self.filter_length, self.hop_length, window=self.window.to(wav),
                           center=True, pad_mode=self.pad_mode, onesided=True, return_complex=True)
 
+    def magnitude_frames(self, wav: torch.Tensor) -> torch.Tensor:
+        """Magnitude only, frames-major: [B, frames, n_fft // 2 + 1] (or [frames, bins] for [T]).
+
+        The fast path for feature extraction (about 4x faster than ``complex_spectrum(...).abs()`` on
+        CPU): frame with ``unfold`` and ``rfft`` the last axis, which keeps memory access contiguous,
+        and skip the phase. ``transform`` stays the plain reference that the tests compare it with.
+        """
+        pad = self.filter_length // 2
+        if wav.shape[-1] <= pad:
+            raise ValueError(f"STFT: {wav.shape[-1]} samples is too short for centred frames of "
+                             f"{self.filter_length}; at least {pad + 1} are needed")
+        x = torch.nn.functional.pad(wav.reshape(-1, 1, wav.shape[-1]), (pad, pad), mode=self.pad_mode)
+        frames = x[:, 0].unfold(-1, self.filter_length, self.hop_length)  # [B, frames, n_fft]
+        spec = torch.view_as_real(torch.fft.rfft(frames * self.window.to(wav)))  # [B, frames, bins, 2]
+        magnitude = torch.sqrt(spec[..., 0].square() + spec[..., 1].square())
+        return magnitude.reshape(*wav.shape[:-1], *magnitude.shape[-2:])
+
     def transform(self, wav: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Magnitude (not power) and phase in radians."""
         spec = self.complex_spectrum(wav)
