@@ -93,10 +93,13 @@ def load_cmudict(keep_ambiguous: bool = True) -> CMUDict:
 
 @functools.lru_cache(maxsize=1)
 def load_heteronyms() -> frozenset[str]:
-    """Flowtron's 413 heteronyms (data/heteronyms): words whose reading depends on context.
+    """Flowtron's heteronym list (data/heteronyms, 413 entries): words read differently by context.
 
     Flowtron never replaces these by a dictionary pronunciation, because the first CMUdict entry
     ("read" -> R EH1 D) would be wrong half of the time; the model learns them from spelling instead.
+    Entries are kept verbatim and words are compared in lower case, as in the official code, so the
+    17 capitalised proper nouns ("Nice", "Polish") and the two two-word entries never match: 394
+    entries are effective.
     """
     text = resources.files("repro.text").joinpath("data/heteronyms.txt").read_text(encoding="utf-8")
-    return frozenset(word.strip().lower() for word in text.splitlines() if word.strip())
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
