@@ -23,6 +23,7 @@ from repro.text.cleaners import (
 )
 from repro.text.cmudict import CMUDict, load_cmudict, load_heteronyms
 from repro.text.ctc import CharVocab, ctc_collapse, normalize_for_ctc
+from repro.text.mellotron_compat import mellotron_text_to_sequence
 from repro.text.sequence import UnknownSymbolWarning, sequence_to_text, text_to_sequence
 from repro.text.symbols import ARPABET, SYMBOL_SET_NAMES, symbol_table
 
@@ -41,6 +42,7 @@ __all__ = [
     "flowtron_english_cleaners",
     "load_cmudict",
     "load_heteronyms",
+    "mellotron_text_to_sequence",
     "normalize_for_ctc",
     "sequence_to_text",
     "substitute_arpabet",

@@ -12,6 +12,7 @@ dropped without a warning: the official code reserves them (``_`` is Tacotron 2'
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Iterable, Sequence, Set
@@ -30,7 +31,7 @@ class UnknownSymbolWarning(UserWarning):
     """A character or ARPAbet phone is not in the symbol table and was left out of the sequence."""
 
 
-def _split_spans(text: str) -> list[tuple[str, bool]]:
+def split_spans(text: str) -> list[tuple[str, bool]]:
     """``"a {B} c"`` -> [("a ", False), ("B", True), (" c", False)]; empty plain parts are omitted."""
     parts: list[tuple[str, bool]] = []
     while text:
@@ -45,9 +46,14 @@ def _split_spans(text: str) -> list[tuple[str, bool]]:
     return parts
 
 
+@functools.lru_cache(maxsize=8)
+def _symbol_ids(symbol_set: str) -> dict[str, int]:
+    return {symbol: i for i, symbol in enumerate(symbol_table(symbol_set))}
+
+
 class _Encoder:
     def __init__(self, symbol_set: str, strict: bool) -> None:
-        self.ids = {symbol: i for i, symbol in enumerate(symbol_table(symbol_set))}
+        self.ids = _symbol_ids(symbol_set)
         self.symbol_set, self.strict = symbol_set, strict
 
     def encode(self, symbols: Iterable[str]) -> list[int]:
@@ -73,6 +79,11 @@ class _Encoder:
         warnings.warn(message, UnknownSymbolWarning, stacklevel=4)
 
 
+def encode_symbols(symbols: Iterable[str], symbol_set: str, strict: bool = False) -> list[int]:
+    """Ids of already-clean characters and ``@``-phones (unknown ones dropped with a warning)."""
+    return _Encoder(symbol_set, strict).encode(symbols)
+
+
 def text_to_sequence(
     text: str,
     cleaner_names: Sequence[str] | str,
@@ -90,13 +101,13 @@ def text_to_sequence(
     """
     encoder = _Encoder(symbol_set, strict)
     pieces = []
-    for part, is_span in _split_spans(text):
+    for part, is_span in split_spans(text):
         pieces.append("{" + part + "}" if is_span else clean_text(part, cleaner_names))
     cleaned = "".join(pieces)
     if p_arpabet > 0.0:
         cleaned = substitute_arpabet(cleaned, p_arpabet, rng, dictionary, heteronyms)
     sequence: list[int] = []
-    for part, is_span in _split_spans(cleaned):
+    for part, is_span in split_spans(cleaned):
         sequence += encoder.encode(["@" + phone for phone in part.split()] if is_span else part)
     return sequence
 
