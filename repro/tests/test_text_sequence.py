@@ -112,3 +112,13 @@ def test_out_of_range_id_and_unknown_symbol_set_are_clear_errors():
         sequence_to_text([1, 148])
     with pytest.raises(ValueError, match="unknown symbol set 'tacotron'"):
         text_to_sequence("hi", [], "tacotron")
+
+
+def test_a_given_dictionary_also_spells_acronyms_in_flowtron_cleaners():
+    from repro.text import CMUDict
+
+    d = CMUDict({"FBI": ["F AH1 B IY0"], "CAT": ["K AE1 T"]})
+    table = symbol_table("flowtron")
+    ids = text_to_sequence("FBI cat", ["flowtron_cleaners"], "flowtron", p_arpabet=1.0, dictionary=d)
+    assert sequence_to_text(ids, "flowtron") == "{F AH1 B IY0} {K AE1 T}"
+    assert table.index("@AH1") in ids

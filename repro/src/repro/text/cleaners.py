@@ -94,10 +94,14 @@ def get_cleaner(name: str) -> Callable[[str], str]:
         ) from None
 
 
-def clean_text(text: str, cleaner_names: Sequence[str] | str) -> str:
-    """Run ``text`` through the named cleaners in order (a single name may be given as a string)."""
+def clean_text(text: str, cleaner_names: Sequence[str] | str, dictionary: CMUDict | None = None) -> str:
+    """Run ``text`` through the named cleaners in order (a single name may be given as a string).
+
+    ``dictionary`` reaches the cleaners that pronounce words (``flowtron_cleaners``, for acronyms);
+    Flowtron uses the same unambiguous dictionary there as for word substitution.
+    """
     names = [cleaner_names] if isinstance(cleaner_names, str) else list(cleaner_names)
     cleaners = [get_cleaner(name) for name in names]  # validate all names before doing any work
     for cleaner in cleaners:
-        text = cleaner(text)
+        text = flowtron_cleaners(text, dictionary) if cleaner is flowtron_cleaners else cleaner(text)
     return text

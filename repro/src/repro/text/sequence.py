@@ -98,11 +98,13 @@ def text_to_sequence(
 
     ``p_arpabet``/``rng``/``dictionary``/``heteronyms`` are passed to ``substitute_arpabet`` (Flowtron
     uses 0.5, Mellotron 1.0, Tacotron 2 0); with p_arpabet > 0 words are re-joined by single spaces.
+    ``dictionary`` also spells acronyms in ``flowtron_cleaners``; pass
+    ``CMUDict.from_file("data/cmudict_dictionary", keep_ambiguous=False)`` to use Flowtron's own copy.
     """
     encoder = _Encoder(symbol_set, strict)
     pieces = []
     for part, is_span in split_spans(text):
-        pieces.append("{" + part + "}" if is_span else clean_text(part, cleaner_names))
+        pieces.append("{" + part + "}" if is_span else clean_text(part, cleaner_names, dictionary))
     cleaned = "".join(pieces)
     if p_arpabet > 0.0:
         cleaned = substitute_arpabet(cleaned, p_arpabet, rng, dictionary, heteronyms)
