@@ -25,3 +25,15 @@ def test_two_rank_ddp_matches_single_process_on_the_concatenated_batch(tmp_path)
     assert any(not torch.allclose(init[k], single[k]) for k in single)
     # only rank 0 wrote a checkpoint and the metrics file
     assert (ddp_dir / "latest.txt").is_file() and (ddp_dir / "metrics.jsonl").is_file()
+
+
+def test_fsdp2_training_and_resume_match_the_single_process_run(tmp_path):
+    run_dir = tmp_path / "fsdp"
+    run_dir.mkdir()
+    mp.spawn(ddp_worker, args=(2, str(tmp_path / "init1"), str(run_dir), 4, 2, True), nprocs=2, join=True)
+    mp.spawn(ddp_worker, args=(2, str(tmp_path / "init2"), str(run_dir), 4, 4, True), nprocs=2, join=True)
+    sharded = torch.load(run_dir / "weights_rank0.pt", weights_only=True)
+    single = run_single(tmp_path / "single", 8, 4)
+    for k in single:
+        assert torch.allclose(sharded[k], single[k], atol=1e-6, rtol=0), k
+    assert (run_dir / "ckpt_000000002.pt").exists() or (run_dir / "ckpt_000000004.pt").exists()

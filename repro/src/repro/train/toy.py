@@ -62,8 +62,10 @@ def toy_trainer_config(**overrides) -> TrainerConfig:
     return TrainerConfig(**base)
 
 
-def ddp_worker(rank: int, world: int, init_file: str, run_dir: str, batch_size: int, max_steps: int) -> None:
-    """One rank of a gloo DDP run; saves its final weights to ``run_dir/weights_rank<r>.pt``."""
+def ddp_worker(
+    rank: int, world: int, init_file: str, run_dir: str, batch_size: int, max_steps: int, fsdp: bool = False
+) -> None:
+    """One rank of a gloo DDP (or FSDP2) run; saves its final full weights to ``run_dir/weights_rank<r>.pt``."""
     import torch.distributed as dist
 
     torch.set_num_threads(1)
@@ -72,10 +74,13 @@ def ddp_worker(rank: int, world: int, init_file: str, run_dir: str, batch_size: 
         env = DistEnv(rank=rank, local_rank=rank, world_size=world, device=torch.device("cpu"))
         torch.manual_seed(0)
         model = ToyModel(dropout=0.0)
-        cfg = toy_trainer_config(max_steps=max_steps)
+        cfg = toy_trainer_config(max_steps=max_steps, fsdp=fsdp)
         loader = toy_loader(ToyRegression(), batch_size, rank=rank, world=world)
-        Trainer(cfg, model, toy_step, loader, run_dir, env=env).fit()
-        torch.save(model.state_dict(), os.path.join(run_dir, f"weights_rank{rank}.pt"))
+        trainer = Trainer(cfg, model, toy_step, loader, run_dir, env=env)
+        trainer.fit()
+        weights = trainer.state_dict()["model"]  # gathers full tensors from FSDP shards
+        torch.save(weights, os.path.join(run_dir, f"weights_rank{rank}.pt"))
+        dist.barrier()  # no rank tears gloo down while another still has collectives in flight
     finally:
         dist.destroy_process_group()
 
