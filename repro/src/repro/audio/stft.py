@@ -30,19 +30,21 @@ def padded_window(name: str, win_length: int, n_fft: int, *, periodic: bool = Tr
 class STFT(nn.Module):
     """Centred STFT / inverse STFT pair; the window is a buffer so ``.to(device)`` moves it.
 
+    ``pad_mode`` is the centre padding ("reflect" for Tacotron; "constant" = zeros, librosa >= 0.10's
+    default); ``periodic=False`` gives the symmetric window that ``scipy.signal.hamming(n)`` returns.
     ``transform`` maps [B, T] (or [T]) audio to magnitude and phase of shape [B, n_fft // 2 + 1, frames]
     with ``frames = 1 + T // hop_length``; ``inverse`` maps them back to [B, hop_length * (frames - 1)].
     """
 
     def __init__(self, filter_length: int = 1024, hop_length: int = 256, win_length: int = 1024,
-                 window: str = "hann", pad_mode: str = "reflect") -> None:
+                 window: str = "hann", pad_mode: str = "reflect", *, periodic: bool = True) -> None:
         super().__init__()
         if hop_length < 1 or hop_length > win_length:
             raise ValueError(f"STFT: need 1 <= hop_length <= win_length, got {hop_length}, {win_length}")
         self.filter_length = filter_length
         self.hop_length = hop_length
         self.pad_mode = pad_mode
-        window_np = padded_window(window, win_length, filter_length)
+        window_np = padded_window(window, win_length, filter_length, periodic=periodic)
         self.register_buffer("window", torch.from_numpy(window_np).float(), persistent=False)
 
     def complex_spectrum(self, wav: torch.Tensor) -> torch.Tensor:
