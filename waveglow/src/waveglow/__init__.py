@@ -1,0 +1,29 @@
+"""WaveGlow: a flow-based vocoder that turns mel spectrograms into audio (Prenger et al., 2019).
+
+The public API is imported lazily so that ``import waveglow`` stays cheap and works while parts of the
+package are still optional (for example in a tool that only needs the data loader):
+
+* ``WaveGlow``: the model (``forward(mel, audio)`` for training, ``infer(mel, sigma)`` for synthesis);
+* ``load_checkpoint(path)``: our checkpoints or the official NVIDIA ones, ready for inference;
+* ``WaveGlowConfig``: the configuration dataclass that ``configs/*.json`` load into.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "WaveGlow": "waveglow.model",
+    "load_checkpoint": "waveglow.checkpoint",
+    "WaveGlowConfig": "waveglow.config",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'waveglow' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
