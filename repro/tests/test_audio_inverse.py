@@ -92,3 +92,12 @@ def test_spectral_convergence_is_zero_for_identical_spectra():
     s = torch.rand(513, 4) + 0.1
     assert spectral_convergence(s, s) == 0.0
     assert spectral_convergence(s, 2 * s) == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_griffin_lim_runs_on_gpu_with_a_cpu_generator(signal):
+    taco = TacotronSTFT().to("cuda")
+    log_mel = taco(torch.stack([signal, 0.5 * signal]).cuda())
+    wav = griffin_lim(taco.mel_to_linear(log_mel), taco.stft_fn, 5, generator=torch.Generator().manual_seed(0))
+    assert wav.is_cuda and wav.shape[0] == 2 and bool(torch.isfinite(wav).all())
