@@ -20,6 +20,7 @@ from repro.data.datasets.download import ChecksumError, DownloadError, download
 from repro.data.datasets.extract import UnsafeArchiveError, extract
 from repro.data.filelists import FLOWTRON_FIELDS, read_filelist
 from repro.data.prepare import main as prepare_main
+from repro.data.prepare import parse_args, run
 
 PAYLOAD = np.random.default_rng(0).bytes(300_000)
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -218,5 +219,14 @@ def test_prepare_with_a_bad_checksum_leaves_no_partial_dataset(server, tmp_path)
     server.files["/LJSpeech-1.1.tar.bz2"] = ljspeech_archive(tmp_path)
     root = tmp_path / "data"
     with pytest.raises(ChecksumError, match=re.escape("LJSpeech-1.1.tar.bz2: sha256 mismatch")):
-        prepare_main(["ljspeech", "--root", str(root), "--url", f"{server.base}/LJSpeech-1.1.tar.bz2"])
+        run(parse_args(["ljspeech", "--root", str(root), "--url", f"{server.base}/LJSpeech-1.1.tar.bz2"]))
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == ["downloads"]
+
+
+def test_prepare_cli_reports_errors_in_one_line_with_exit_code_1(server, tmp_path, capsys):
+    server.files["/LJSpeech-1.1.tar.bz2"] = b"not an archive"
+    code = prepare_main(["ljspeech", "--root", str(tmp_path), "--url", f"{server.base}/LJSpeech-1.1.tar.bz2",
+                         "--sha256", hashlib.sha256(b"not an archive").hexdigest()])
+    assert code == 1
+    assert "not a tar or zip archive" in capsys.readouterr().err
+    assert not (tmp_path / "LJSpeech-1.1").exists()

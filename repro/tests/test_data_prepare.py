@@ -11,6 +11,7 @@ from repro.data.datasets.libritts import read_libritts
 from repro.data.filelists import FLOWTRON_FIELDS, TACOTRON_FIELDS, read_filelist
 from repro.data.manifests import ASR_KEYS, KWS_KEYS, read_manifest
 from repro.data.prepare import main as prepare_main
+from repro.data.prepare import parse_args, run
 from repro.data.synth.cli import build
 
 N = 10
@@ -77,4 +78,4 @@ def test_preparing_again_reproduces_the_same_files(prepared):
 def test_libritts_speaker_filter_that_removes_everything_says_how_to_fix_it(prepared):
     base, root = prepared
     with pytest.raises(ValueError, match="lower --min-speaker-minutes"):
-        prepare_main(["libritts", "--root", str(root), "--source", str(base / "synth/libritts")])
+        run(parse_args(["libritts", "--root", str(root), "--source", str(base / "synth/libritts")]))

@@ -15,7 +15,7 @@ from repro.data.datasets.librispeech import read_librispeech
 from repro.data.datasets.libritts import read_libritts
 from repro.data.datasets.ljspeech import read_ljspeech_metadata
 from repro.data.datasets.speech_commands import BACKGROUND_DIR, read_speech_commands, which_set
-from repro.data.synth.cli import build
+from repro.data.synth.cli import build, main
 from repro.data.synth.espeak import SynthJob, Voice, synthesise
 from repro.data.synth.text_source import librispeech_transcript, sentences
 
@@ -134,3 +134,11 @@ def test_sentence_lists_are_disjoint_clean_ascii_prose():
 def test_existing_folder_is_not_overwritten_without_force(corpora):
     with pytest.raises(FileExistsError, match="--force"):
         build("ljspeech", corpora["ljspeech"], N, seed=0, workers=1)
+
+
+def test_speech_commands_vocabulary_can_be_chosen_and_is_checked(tmp_path, capsys):
+    out = build("speech-commands", tmp_path / "sc", 6, seed=0, workers=2, words=("yes", "no"))
+    assert {i.text for i in read_speech_commands(out)} == {"yes", "no"}
+    with pytest.raises(SystemExit):
+        main(["ljspeech", "--out", str(tmp_path / "lj"), "--n", "4", "--words", "yes"])
+    assert "--words applies to speech-commands only" in capsys.readouterr().err

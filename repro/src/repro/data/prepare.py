@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from repro.data.datasets.fetch import apply_overrides, fetch
@@ -73,7 +74,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    for path in run(args):
+    try:
+        written = run(args)
+    except (ValueError, OSError) as err:  # bad input, checksum, download or missing folder: message says the fix
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0
 

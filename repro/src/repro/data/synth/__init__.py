@@ -3,3 +3,7 @@ LibriSpeech and Google Speech Commands, so demos and tests run the real data pip
 
 Run ``python -m repro.data.synth <kind> --out DIR --n N --seed S``; see :mod:`repro.data.synth.cli`.
 """
+
+from repro.data.synth.text_source import sentences
+
+__all__ = ["sentences"]
