@@ -1,0 +1,116 @@
+"""The `upcycle` console script: prepare token files, upcycle our checkpoints, run the experiments, and
+(when the HF interop module is installed) convert Hugging Face checkpoints.
+
+Subcommands are registered by small ``add_*_parser`` functions so each lives beside its implementation;
+heavy imports (torch, transformers) happen only inside the chosen command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+
+
+def _add_prepare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prepare", help="tokenise text into a memory-mapped token file + JSON meta")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text-dir", help="folder searched recursively for --glob files (sorted)")
+    src.add_argument("--files", nargs="+", help="explicit text files, in this order")
+    src.add_argument("--stdlib", action="store_true", help="the running Python's standard library sources")
+    p.add_argument("--glob", default="*.txt", help="file pattern under --text-dir (default *.txt)")
+    p.add_argument("--out", required=True, help="token file to write, e.g. data/stdlib/tokens.bin")
+    p.add_argument("--tokenizer", default="byte", help="'byte' or a local Hugging Face tokenizer folder")
+    p.add_argument("--val-fraction", type=float, default=0.01, help="share of documents held out (default 0.01)")
+    p.add_argument("--max-bytes", type=int, default=0, help="stop after this many input bytes (0 = all)")
+    p.set_defaults(func=_run_prepare)
+
+
+def _run_prepare(args: argparse.Namespace) -> int:
+    from upcycling import prepare
+
+    if args.stdlib:
+        files = prepare.stdlib_files()
+    elif args.text_dir:
+        files = prepare.list_text_files(args.text_dir, args.glob)
+    else:
+        files = list(args.files)
+    meta = prepare.prepare_tokens(files, args.out, tokenizer=args.tokenizer, val_fraction=args.val_fraction,
+                                  max_bytes=args.max_bytes)
+    print(f"wrote {args.out}: {meta['train_tokens']} train + {meta['val_tokens']} val tokens "
+          f"({meta['dtype']}, vocab {meta['vocab_size']}, {meta['n_documents']} documents)")
+    return 0
+
+
+def _add_upcycle(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("upcycle", help="turn one of our dense checkpoints into an MoE state dict (.pt)")
+    p.add_argument("--dense", required=True, help="our dense checkpoint (.pt written by train.py)")
+    p.add_argument("--out", required=True, help="MoE weights file to write (.pt)")
+    p.add_argument("--moe", required=True, help="paper notation, e.g. E8G1T2 or E8G8T8")
+    p.add_argument("--router", choices=["softmax_topk", "topk_softmax"], default="softmax_topk")
+    p.add_argument("--no-weight-scaling", action="store_true")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random router rows")
+    p.set_defaults(func=_run_upcycle)
+
+
+def _run_upcycle(args: argparse.Namespace) -> int:
+    from upcycling.checkpoints import upcycle_checkpoint_file
+
+    report = upcycle_checkpoint_file(args.dense, args.out, args.moe, router_order=args.router,
+                                     weight_scaling=not args.no_weight_scaling, seed=args.seed)
+    print(report)
+    return 0
+
+
+def _add_experiments(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("experiments", help="run the paper's ablations at small scale (make reproduce/demo)")
+    p.add_argument("--suite", choices=["demo", "full"], default="demo")
+    p.add_argument("--out", default="out/upcycling", help="results folder (table, curves, runs)")
+    p.add_argument("--data", default="data/upcycling/stdlib.bin", help="token file (prepared if missing)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_run_experiments)
+
+
+def _run_experiments(args: argparse.Namespace) -> int:
+    from upcycling.experiments import run_suite
+
+    table = run_suite(args.suite, out_dir=args.out, data_path=args.data, device=args.device)
+    print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upcycle", description="Dense → MoE upcycling toolkit (He et al. 2024).")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_prepare(sub)
+    _add_upcycle(sub)
+    _add_experiments(sub)
+    if _has_module("upcycling.hf.cli"):
+        from upcycling.hf.cli import add_convert_parser
+
+        add_convert_parser(sub)
+    return parser
+
+
+def _has_module(name: str) -> bool:
+    """Whether an optional submodule is installed (the HF interop is developed separately)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"upcycle {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Config dataclasses: the dense GPT, its MoE variant, the data, the upcycling init and the trainer.
+
+Notation follows the paper (He et al. 2024, §2.2, after Krajewski et al. 2024): **E** is the expansion
+rate (MoE layer parameters / dense MLP parameters), **G** the granularity (dense FFN width / expert
+width), **T** the top-K. The number of routed experts is N = E·G. Like Megatron (`num_moe_experts`) and
+the Hugging Face MoE configs, ``MoEConfig.num_experts`` stores N, the count of expert weight matrices;
+``MoEConfig.from_notation("E8G8T8")`` builds one from the paper's names (N = 64, G = 8, T = 8).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from repro.train import TrainerConfig
+
+Activation = Literal["squared_relu", "swiglu", "gelu"]
+Norm = Literal["rmsnorm", "layernorm"]
+RouterOrder = Literal["softmax_topk", "topk_softmax"]
+DropPolicy = Literal["probs", "position"]
+
+_NOTATION = re.compile(r"^E(\d+)G(\d+)T(\d+)$")
+
+
+@dataclass
+class GPTConfig:
+    """A Nemotron/Megatron-style decoder-only transformer (pre-norm, RoPE, no positional embeddings)."""
+
+    vocab_size: int = 256
+    """token vocabulary; 256 for the built-in byte-level tokenizer"""
+    n_layers: int = 4
+    hidden: int = 128
+    """model width h"""
+    n_heads: int = 4
+    n_kv_heads: int = 0
+    """key/value heads for grouped-query attention; 0 = n_heads (plain multi-head attention)"""
+    ffn_hidden: int = 512
+    """dense MLP intermediate width F (Nemotron-4: 4h with squared-ReLU)"""
+    activation: Activation = "squared_relu"
+    """squared_relu (Nemotron-4 15B), swiglu (Nemotron 2B, Llama), gelu (GPT-2)"""
+    norm: Norm = "rmsnorm"
+    """rmsnorm (Llama) or layernorm (Nemotron-4, GPT)"""
+    norm_eps: float = 1e-5
+    bias: bool = False
+    """biases in every linear layer (Nemotron: none)"""
+    tied_embeddings: bool = False
+    """share the input embedding with the output head (Nemotron: untied)"""
+    rope_theta: float = 10000.0
+    max_seq_len: int = 256
+    """longest sequence RoPE tables are built for"""
+    dropout: float = 0.0
+    """dropout on attention probabilities and residual branches (Nemotron: 0)"""
+    init_std: float = 0.02
+    """normal init std of every weight matrix (Megatron `init_method_std`)"""
+
+    def __post_init__(self) -> None:
+        if self.n_kv_heads == 0:
+            self.n_kv_heads = self.n_heads
+        if self.hidden % self.n_heads:
+            raise ValueError(f"model.hidden={self.hidden} is not divisible by model.n_heads={self.n_heads}")
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(f"model.n_heads={self.n_heads} is not divisible by model.n_kv_heads={self.n_kv_heads}")
+        if (self.hidden // self.n_heads) % 2:
+            raise ValueError(f"head size {self.hidden // self.n_heads} must be even for RoPE; change model.n_heads")
+        for name in ("vocab_size", "n_layers", "hidden", "ffn_hidden", "max_seq_len"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"model.{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.n_heads
+
+
+@dataclass
+class MoEConfig:
+    """The routed MLP that replaces every dense MLP (Megatron `moe_layer_freq` = 1)."""
+
+    num_experts: int = 8
+    """N = E·G routed experts (Megatron `--num-experts`, HF `num_local_experts`/`num_experts`)"""
+    topk: int = 2
+    """T experts per token (Megatron `--moe-router-topk`)"""
+    granularity: int = 1
+    """G = dense ffn_hidden / expert width (Megatron `--moe-upcycling-granularity`)"""
+    router_order: RouterOrder = "softmax_topk"
+    """softmax_topk = Megatron `--moe-router-pre-softmax` (probabilities over all N experts, top-T kept,
+    not renormalised; the paper's choice, §3.4); topk_softmax = Megatron's default (softmax over the T
+    selected logits, equal to HF Mixtral)"""
+    aux_loss_coeff: float = 1e-2
+    """α of the Switch load-balancing loss (paper §3.3: 1e-2 everywhere)"""
+    z_loss_coeff: float = 0.0
+    """ST-MoE router z-loss coefficient (paper §3.3: no difference, so 0)"""
+    capacity_factor: float | None = None
+    """None = dropless (the paper's setting); else capacity per expert = ceil(tokens·T/N·cf)"""
+    drop_policy: DropPolicy = "probs"
+    """which tokens an over-full expert drops: lowest routing probability (probs) or latest (position)"""
+
+    def __post_init__(self) -> None:
+        if self.num_experts < 1 or self.topk < 1 or self.granularity < 1:
+            raise ValueError(
+                f"moe.num_experts, moe.topk and moe.granularity must be >= 1, got "
+                f"{self.num_experts}, {self.topk}, {self.granularity}"
+            )
+        if self.topk > self.num_experts:
+            raise ValueError(f"moe.topk={self.topk} exceeds moe.num_experts={self.num_experts}")
+        if self.capacity_factor is not None and self.capacity_factor <= 0:
+            raise ValueError(f"moe.capacity_factor must be > 0 or null (dropless), got {self.capacity_factor}")
+
+    @property
+    def expansion_rate(self) -> float:
+        """E = N / G (an integer for every virtual-group layout)."""
+        return self.num_experts / self.granularity
+
+    def expert_ffn_hidden(self, dense_ffn_hidden: int) -> int:
+        """Width of one expert, F/G; refuses a granularity that does not divide F."""
+        if dense_ffn_hidden % self.granularity:
+            raise ValueError(
+                f"moe.granularity={self.granularity} does not divide model.ffn_hidden={dense_ffn_hidden}; "
+                f"pick G among the divisors of {dense_ffn_hidden}"
+            )
+        return dense_ffn_hidden // self.granularity
+
+    def name(self) -> str:
+        """The paper's E·G·T name, e.g. E8G1T2 (E printed as an integer when it is one)."""
+        e = self.expansion_rate
+        e_txt = str(int(e)) if e == int(e) else f"{e:g}"
+        return f"E{e_txt}G{self.granularity}T{self.topk}"
+
+    @classmethod
+    def from_notation(cls, text: str, **kwargs) -> MoEConfig:
+        """Build from the paper's name: "E8G8T8" → N = 64 experts of width F/8, top-8."""
+        m = _NOTATION.match(text.strip())
+        if m is None:
+            raise ValueError(f"{text!r} is not an upcycling name like E8G1T2 (E expansion, G granularity, T top-K)")
+        e, g, t = (int(v) for v in m.groups())
+        return cls(num_experts=e * g, granularity=g, topk=t, **kwargs)
+
+
+@dataclass
+class DataConfig:
+    path: str = "data/stdlib/tokens.bin"
+    """token file written by `upcycle prepare` (its `.json` meta sits beside it)"""
+    seq_len: int = 128
+    """tokens per training window (plus one for the shifted target)"""
+    batch_size: int = 16
+    """windows per micro-batch per rank"""
+    val_batches: int = 8
+    """fixed held-out batches averaged for the validation loss"""
+
+
+@dataclass
+class InitConfig:
+    """How a run's weights start: random, from a dense checkpoint, or upcycled from a dense checkpoint."""
+
+    init_from: str = ""
+    """dense checkpoint (our .pt) to start from; ignored once the run folder holds a checkpoint"""
+    weight_scaling: bool = True
+    """scale W1 and W2 of the upcycled experts (paper Eq. 2)"""
+    router_init_std: float = 0.02
+    """std of the random router rows (Megatron init_method_std)"""
+
+
+@dataclass
+class RunConfig:
+    model: GPTConfig = field(default_factory=GPTConfig)
+    moe: MoEConfig | None = None
+    """None = the dense model"""
+    data: DataConfig = field(default_factory=DataConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    train: TrainerConfig = field(default_factory=TrainerConfig)
+
+    def __post_init__(self) -> None:
+        if self.moe is not None:
+            self.moe.expert_ffn_hidden(self.model.ffn_hidden)
+        if self.data.seq_len > self.model.max_seq_len:
+            raise ValueError(
+                f"data.seq_len={self.data.seq_len} exceeds model.max_seq_len={self.model.max_seq_len}; "
+                "raise model.max_seq_len or shorten data.seq_len"
+            )
