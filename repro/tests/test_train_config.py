@@ -68,3 +68,14 @@ def test_invalid_json_names_the_file_and_line(tmp_path):
     path.write_text('{\n  "name": "x",\n  oops\n}')
     with pytest.raises(ConfigError, match=r"broken\.json: invalid JSON at line 3"):
         load_config(Cfg, path)
+
+
+def test_the_shared_train_command_line_parses_config_run_dir_and_overrides(tmp_path):
+    from repro.train.cli import load_run_config, parse_train_args
+
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps({"name": "t"}))
+    args = parse_train_args("x", ["-c", str(path), "model.hidden=8", "train.max_steps=3"])
+    assert args.run_dir.as_posix() == "runs/tiny"
+    cfg = load_run_config(Cfg, args)
+    assert cfg.model.hidden == 8 and cfg.train.max_steps == 3 and cfg.name == "t"
