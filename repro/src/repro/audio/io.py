@@ -8,13 +8,13 @@ run would read as valid audio.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
+from repro.atomic import atomic_open
 from repro.audio.errors import AudioFileError, SampleRateError
 
 _FORMATS = {".wav": "WAV", ".flac": "FLAC"}
@@ -66,17 +66,8 @@ def save_wav(path: str | os.PathLike, wav: np.ndarray, sr: int, subtype: str = "
     if not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ValueError(f"{path}: sample rate must be a positive int, got {sr!r}")
     data = np.clip(wav, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            sf.write(handle, data, int(sr), subtype=subtype, format=fmt)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as handle:
+        sf.write(handle, data, int(sr), subtype=subtype, format=fmt)
 
 
 def resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
