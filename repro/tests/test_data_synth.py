@@ -142,3 +142,11 @@ def test_speech_commands_vocabulary_can_be_chosen_and_is_checked(tmp_path, capsy
     with pytest.raises(SystemExit):
         main(["ljspeech", "--out", str(tmp_path / "lj"), "--n", "4", "--words", "yes"])
     assert "--words applies to speech-commands only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("number", [0, 7, 13, 20, 21, 99, 100, 105, 999, 1001, 2822, 12345, 10**6, 1234567, 10**12 - 1])
+def test_spelled_cardinals_agree_with_inflect(number):
+    inflect = pytest.importorskip("inflect")
+    from repro.data.synth.text_source import spell_cardinal
+
+    assert spell_cardinal(number) == inflect.engine().number_to_words(number, andword="").replace(",", "")
