@@ -138,3 +138,12 @@ def test_sha1_split_rule_keeps_speakers_together_and_gives_about_ten_percent_eac
     assert all(which_set(f"{name}_nohash_3.wav") == s for name, s in zip(names[:200], splits))
     for split, share in (("validation", 0.1), ("testing", 0.1), ("training", 0.8)):
         assert abs(splits.count(split) / len(names) - share) < 0.01
+
+
+def test_corpus_readers_with_check_audio_reject_empty_audio_files(tmp_path):
+    write_bytes(tmp_path / "yes/abc_nohash_0.wav", b"")
+    write_bytes(tmp_path / "validation_list.txt", b"")
+    write_bytes(tmp_path / "testing_list.txt", b"")
+    assert len(read_speech_commands(tmp_path)) == 1
+    with pytest.raises(DataFormatError, match=r"abc_nohash_0\.wav is unreadable"):
+        read_speech_commands(tmp_path, check_audio=True)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
-from repro.data.filelists import DataFormatError
+from repro.data.filelists import DataFormatError, numbered_lines
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,20 @@ def require_dir(path: str | os.PathLike, what: str, fix: str) -> Path:
     return path
 
 
-def check_audio_exists(item: CorpusItem, where: str) -> None:
-    if not item.audio_path.is_file():
-        raise DataFormatError(f"{where}: audio file {item.audio_path} is missing; re-extract the dataset")
+def check_audio_file(path: Path, where: str) -> None:
+    """The audio file exists and its header reads as non-empty audio (cheap: no samples are decoded)."""
+    if not path.is_file():
+        raise DataFormatError(f"{where}: audio file {path} is missing; re-extract the dataset")
+    try:
+        frames = sf.info(str(path)).frames
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise DataFormatError(f"{where}: audio file {path} is unreadable ({err}); re-extract or remove it") from None
+    if frames <= 0:
+        raise DataFormatError(f"{where}: audio file {path} holds no samples; re-extract or remove it")
 
 
 def read_single_line(path: Path, what: str) -> str:
     """The stripped first line of a one-line UTF-8 text file, with errors naming the file (line 1)."""
-    from repro.data.filelists import numbered_lines
-
     if not path.is_file():
         raise DataFormatError(f"{path}: {what} file is missing")
     lines = [line for _, line in numbered_lines(path)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import soundfile as sf
 from tqdm import tqdm
 
-from repro.data.datasets.corpus import CorpusItem, check_audio_exists, require_dir
+from repro.data.datasets.corpus import CorpusItem, check_audio_file, require_dir
 from repro.data.filelists import DataFormatError, numbered_lines
 from repro.data.manifests import write_manifest
 
@@ -40,7 +40,7 @@ def _read_chapter(trans: Path, subset: str, check_audio: bool) -> list[CorpusIte
             raise DataFormatError(f"{where}: empty transcript for {utt_id}")
         item = CorpusItem(trans.parent / f"{utt_id}.flac", text.strip(), speaker, utt_id, split=subset)
         if check_audio:
-            check_audio_exists(item, where)
+            check_audio_file(item.audio_path, where)
         items.append(item)
     return items
 

@@ -24,7 +24,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from repro.audio.io import load_wav, resample, save_wav
-from repro.data.datasets.corpus import CorpusItem, read_single_line, require_dir
+from repro.data.datasets.corpus import CorpusItem, check_audio_file, read_single_line, require_dir
 from repro.data.filelists import DataFormatError, FilelistEntry, write_filelist
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,9 @@ def read_libritts(
 ) -> list[CorpusItem]:
     """Read utterances (wav + ``.normalized.txt`` + ``.original.txt``) of ``subsets`` under ``root`` (``LibriTTS/``).
 
-    ``check_audio`` is accepted for symmetry with the other readers; utterances are found by their wav
-    files, so a wav is always present and a missing transcript is the error that can occur.
+    Utterances are found by their wav files, so the usual error is a missing or empty transcript;
+    ``check_audio`` also opens each wav header to catch empty or corrupt files.
     """
-    del check_audio
     root = require_dir(root, "the LibriTTS folder holding subsets such as train-clean-100/",
                        "Run `python -m repro.data.prepare libritts --root data` or pass the extracted folder.")
     if subsets is None:
@@ -60,6 +59,8 @@ def read_libritts(
                                       "for its folder")
             text = read_single_line(wav.with_suffix(".normalized.txt"), "normalised transcript")
             original = read_single_line(wav.with_suffix(".original.txt"), "original transcript")
+            if check_audio:
+                check_audio_file(wav, str(wav))
             items.append(CorpusItem(wav, text, match.group(1), wav.stem, original, subset))
     return items
 

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from repro.data.datasets.corpus import CorpusItem, check_audio_exists, deterministic_split, require_dir
+from repro.data.datasets.corpus import CorpusItem, check_audio_file, deterministic_split, require_dir
 from repro.data.filelists import DataFormatError, FilelistEntry, numbered_lines, write_filelist
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def read_ljspeech_metadata(root: str | os.PathLike, *, check_audio: bool = False
         seen[utt_id] = number
         item = CorpusItem(root / "wavs" / f"{utt_id}.wav", normalised, SPEAKER, utt_id, raw or None)
         if check_audio:
-            check_audio_exists(item, where)
+            check_audio_file(item.audio_path, where)
         items.append(item)
     return items
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from repro.data.datasets.corpus import CorpusItem, require_dir
+from repro.data.datasets.corpus import CorpusItem, check_audio_file, require_dir
 from repro.data.filelists import DataFormatError, numbered_lines
 from repro.data.manifests import write_manifest
 
@@ -65,8 +65,11 @@ def _read_split_list(root: Path, name: str) -> dict[str, str]:
 
 
 def read_speech_commands(root: str | os.PathLike, *, check_audio: bool = False) -> list[CorpusItem]:
-    """All keyword clips under ``root`` with ``text`` = the word and ``split`` in train/validation/test."""
-    del check_audio  # clips are found by listing the folders, so they exist; the split lists are checked
+    """All keyword clips under ``root`` with ``text`` = the word and ``split`` in train/validation/test.
+
+    Clips are found by listing the word folders; the split lists are checked line by line (each listed
+    clip must exist), and ``check_audio`` also opens every clip's header to catch empty or corrupt files.
+    """
     root = require_dir(root, "the Speech Commands folder (one folder per word + validation_list.txt)",
                        "Run `python -m repro.data.prepare speech-commands --root data` or pass that folder.")
     split_of = {rel: split for split, name in SPLIT_FILES.items() for rel in _read_split_list(root, name)}
@@ -77,6 +80,8 @@ def read_speech_commands(root: str | os.PathLike, *, check_audio: bool = False) 
                 raise DataFormatError(f"{wav}: clip name lacks '_nohash_' (expected <speaker>_nohash_<k>.wav)")
             relative = f"{folder.name}/{wav.name}"
             speaker = wav.name.split("_nohash_")[0]
+            if check_audio:
+                check_audio_file(wav, str(wav))
             items.append(CorpusItem(wav, folder.name, speaker, wav.stem, split=split_of.get(relative, "train")))
     if not items:
         raise DataFormatError(f"{root}: no <word>/*.wav clips found")
