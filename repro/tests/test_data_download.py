@@ -127,6 +127,9 @@ def test_verified_existing_file_is_not_downloaded_again(server, tmp_path):
     (tmp_path / "data.bin").write_bytes(PAYLOAD)
     download(f"{server.base}/data.bin", tmp_path / "data.bin", sha256=SHA)
     assert server.ranges == []
+    (tmp_path / "data.bin").write_bytes(PAYLOAD[:-1])
+    with pytest.raises(ChecksumError, match="already present: delete it"):
+        download(f"{server.base}/data.bin", tmp_path / "data.bin", sha256=SHA)
 
 
 def test_http_error_is_reported_with_the_url(server, tmp_path):

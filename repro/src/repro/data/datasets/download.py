@@ -96,7 +96,10 @@ def download(
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.is_file():
-        verify(dest, sha256, md5)
+        try:
+            verify(dest, sha256, md5)
+        except ChecksumError as err:
+            raise ChecksumError(f"{err}; this file was already present: delete it to download it again") from None
         return dest
     part = dest.with_name(dest.name + ".part")
     for attempt in range(retries + 1):
