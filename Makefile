@@ -15,6 +15,7 @@ PAPERS := $(filter-out repro,$(patsubst %/pyproject.toml,%,$(wildcard */pyprojec
 # Torch first: the CPU wheel where no NVIDIA GPU is visible, the default (CUDA) build otherwise.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 PYTEST_ARGS ?=
+TEST_DIRS := repro/tests $(wildcard $(addsuffix /tests,$(PAPERS)))
 STAMP := $(VENV)/.setup-stamp
 SETUP_INPUTS := Makefile $(wildcard repro/pyproject.toml */pyproject.toml)
 
@@ -44,13 +45,13 @@ format: setup ## ruff format + import sorting
 	$(PY) -m ruff format .
 
 test: lint ## setup, ruff, then every fast CPU test (no `slow`, no `gpu`)
-	$(PY) -m pytest -q -m "not slow and not gpu" repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not gpu" $(TEST_DIRS) $(PYTEST_ARGS)
 
 test-slow: setup ## the long tests (`slow` mark)
-	$(PY) -m pytest -q -m "slow and not gpu" repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "slow and not gpu" $(TEST_DIRS) $(PYTEST_ARGS)
 
 test-gpu: setup ## the CUDA tests (`gpu` mark); run on a GPU machine
-	$(PY) -m pytest -q -m gpu repro/tests $(addsuffix /tests,$(PAPERS)) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m gpu $(TEST_DIRS) $(PYTEST_ARGS)
 
 test-repro: setup ## tests of the shared toolkit only
 	$(PY) -m pytest -q -m "not slow and not gpu" repro/tests $(PYTEST_ARGS)
