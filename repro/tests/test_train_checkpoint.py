@@ -81,3 +81,16 @@ def test_resuming_a_run_with_a_different_model_config_fails_before_training(tmp_
                       toy_loader(ToyRegression(), 4), tmp_path, env=cpu)
     with pytest.raises(CheckpointError, match=r"net\.0\.weight: checkpoint \(16, 8\) vs model \(8, 8\)"):
         trainer.fit()
+
+
+def test_atomic_writes_get_the_permissions_a_plain_open_would_give(tmp_path):
+    import os
+
+    from repro.atomic import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "filelist.txt", "a|b\n")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
