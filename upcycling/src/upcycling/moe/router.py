@@ -1,0 +1,88 @@
+"""The MoE router: logits x·W_rᵀ, the two probability orders, and the auxiliary losses.
+
+Two orders (paper §2.1.2; spec §1.5):
+- ``softmax_topk`` (Megatron ``--moe-router-pre-softmax``): p = Softmax(logits) over all N experts, keep the
+  top T *without renormalising*; the kept weights sum to < 1 and carry the router's absolute confidence.
+- ``topk_softmax`` (Megatron default; equal to HF Mixtral's softmax → top-k → renormalise): softmax over the
+  T selected logits only, so the weights sum to 1. With T = 1 the weight is the constant 1 and the router
+  receives no gradient from the LM loss (Megatron-LM issue #894).
+
+Routing runs in fp32 whatever the autocast dtype (Megatron ``--moe-router-dtype fp32``): near-tied logits in
+bf16 flip expert choices and break the upcycled model's step-0 equivalence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class Routing:
+    weights: torch.Tensor
+    """[S, T] fp32 combine weights of the selected experts"""
+    indices: torch.Tensor
+    """[S, T] int64 selected expert ids, highest score first"""
+    logits: torch.Tensor
+    """[S, N] fp32 raw router logits (for the z-loss)"""
+    probs: torch.Tensor
+    """[S, N] fp32 softmax over all experts (for the load-balancing loss, in either order)"""
+
+
+def route(logits: torch.Tensor, topk: int, order: str) -> Routing:
+    """Select T experts per token from fp32 ``logits`` [S, N] in the given order."""
+    probs = torch.softmax(logits, dim=-1)  # [S, N]
+    if order == "softmax_topk":
+        weights, indices = torch.topk(probs, topk, dim=-1)  # [S, T] each, not renormalised
+    elif order == "topk_softmax":
+        top_logits, indices = torch.topk(logits, topk, dim=-1)  # [S, T]
+        weights = torch.softmax(top_logits, dim=-1)  # [S, T], rows sum to 1
+    else:
+        raise ValueError(f"unknown router order {order!r}; use softmax_topk or topk_softmax")
+    return Routing(weights=weights, indices=indices, logits=logits, probs=probs)
+
+
+def tokens_per_expert(indices: torch.Tensor, num_experts: int) -> torch.Tensor:
+    """[N] int64 count of (token, slot) assignments per expert."""
+    return torch.bincount(indices.reshape(-1), minlength=num_experts)
+
+
+def switch_load_balancing_loss(probs: torch.Tensor, indices: torch.Tensor, coeff: float) -> torch.Tensor:
+    """Switch/ST-MoE auxiliary loss as Megatron computes it (spec §1.6).
+
+    L = α · N · Σ_e f_e · P_e with f_e = count_e / (S·T) (share of assignments to expert e) and
+    P_e = mean_t p_{t,e} (mean probability over all N experts). Perfectly balanced routing gives L = α;
+    the gradient flows through P_e only (the counts are not differentiable).
+    """
+    s, n = probs.shape
+    t = indices.shape[-1]
+    counts = tokens_per_expert(indices, n).to(probs.dtype)  # [N]
+    f = counts / (s * t)  # [N]
+    p_mean = probs.mean(dim=0)  # [N]
+    return coeff * n * torch.sum(f * p_mean)
+
+
+def z_loss(logits: torch.Tensor, coeff: float) -> torch.Tensor:
+    """ST-MoE router z-loss: coeff · mean_t (logsumexp_e logits_{t,e})², keeps logits small."""
+    return coeff * torch.logsumexp(logits, dim=-1).square().mean()
+
+
+class Router(nn.Module):
+    """Linear scoring of each token against N expert rows (Megatron ``mlp.router.weight`` [N, h])."""
+
+    def __init__(self, hidden: int, num_experts: int, topk: int, order: str, init_std: float = 0.02) -> None:
+        super().__init__()
+        if order not in ("softmax_topk", "topk_softmax"):
+            raise ValueError(f"unknown router order {order!r}; use softmax_topk or topk_softmax")
+        self.topk, self.order = topk, order
+        self.weight = nn.Parameter(torch.empty(num_experts, hidden))
+        nn.init.normal_(self.weight, 0.0, init_std)
+
+    def forward(self, x: torch.Tensor) -> Routing:
+        """x [S, h] → routing decisions for every token."""
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            logits = F.linear(x.float(), self.weight.float())  # [S, N]
+        return route(logits, self.topk, self.order)
