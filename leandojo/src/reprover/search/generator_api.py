@@ -1,0 +1,28 @@
+"""The interface every tactic generator implements, so proof search never depends on a model class.
+
+Implementations: :class:`reprover.search.oracle.OracleGenerator` (recorded human tactics) and the ReProver
+seq2seq generator in :mod:`reprover.generation`, loaded from a checkpoint through
+``reprover.generation.load_generator(ckpt, retriever_ckpt=None, **kwargs)``. ``theorem_pos`` is there for
+retrieval: premises are filtered by what is accessible at the theorem's start (spec §3.2).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from reprover.data.positions import Pos
+
+
+@runtime_checkable
+class TacticGenerator(Protocol):
+    """Proposes tactics for one proof state, best first."""
+
+    def generate(self, state: str, file_path: str, theorem_full_name: str, theorem_pos: Pos,
+                 num_samples: int) -> list[tuple[str, float]]:
+        """Up to ``num_samples`` distinct (tactic, log-probability) pairs for the goals ``state``.
+
+        ``state`` is the pretty-printed goal string (``TacticState.pp``). Scores are log-probabilities
+        (<= 0); search adds them along a path, so they must be comparable across calls. Tactics must be
+        plain Lean text: no ``<a>``/``</a>`` marks.
+        """
+        ...
