@@ -1,8 +1,8 @@
 """LeanDojo Benchmark I/O: records, the premise corpus, accessibility and split builders (spec §1-2)."""
 
 from reprover.data.benchmark import (
-    SUBSETS,
     STRATEGIES,
+    SUBSETS,
     Benchmark,
     Metadata,
     load_metadata,
