@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from waveglow.model import at_least_fp32
+
 
 class WaveGlowLoss(nn.Module):
     """NLL per audio sample of ``WaveGlow.forward``'s output (constant terms dropped, as glow.py)."""
@@ -24,7 +26,7 @@ class WaveGlowLoss(nn.Module):
     def forward(self, model_output: tuple[Tensor, list[Tensor], list[Tensor]]) -> Tensor:
         z, log_s_list, log_det_W_list = model_output
         # Sums in fp32: under fp16 autocast the per-element terms are half, their sums over ~100k values not.
-        prior = torch.sum(z.float() ** 2) / (2 * self.sigma**2)
-        log_s_total = sum(torch.sum(log_s.float()) for log_s in log_s_list)
-        log_det_W_total = sum(log_det_W.float() for log_det_W in log_det_W_list)
+        prior = torch.sum(at_least_fp32(z) ** 2) / (2 * self.sigma**2)
+        log_s_total = sum(torch.sum(at_least_fp32(log_s)) for log_s in log_s_list)
+        log_det_W_total = sum(at_least_fp32(log_det_W) for log_det_W in log_det_W_list)
         return (prior - log_s_total - log_det_W_total) / z.numel()

@@ -25,6 +25,11 @@ from torch.nn.utils.parametrizations import weight_norm
 from waveglow.config import WaveGlowModelConfig, WNConfig
 
 
+def at_least_fp32(t: Tensor) -> Tensor:
+    """fp16/bf16 -> fp32 for numerically fragile steps (inverse, log-determinant); fp32/fp64 unchanged."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
+
+
 def gated_activation(x: Tensor, n_channels: int) -> Tensor:
     """WaveNet gate: tanh of the first ``n_channels`` channels times sigmoid of the rest."""
     return torch.tanh(x[:, :n_channels]) * torch.sigmoid(x[:, n_channels:])
@@ -38,19 +43,19 @@ class Invertible1x1Conv(nn.Module):
         # A random orthonormal start keeps |det W| = 1; flipping one column makes det = +1, so W starts in
         # the rotation component and never has to pass through a singular matrix while training.
         W = torch.linalg.qr(torch.randn(n_channels, n_channels))[0]
-        if torch.det(W) < 0:
+        if not W.is_meta and torch.det(W) < 0:  # meta: shapes only (parameter counting)
             W[:, 0] = -W[:, 0]
         self.W = nn.Parameter(W)  # [c, c]
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """x [B, c, T'] -> (W x, B * T' * log|det W|)."""
         batch, _, n_groups = x.shape
-        log_det_W = batch * n_groups * torch.linalg.slogdet(self.W.float())[1]
+        log_det_W = batch * n_groups * torch.linalg.slogdet(at_least_fp32(self.W))[1]
         return F.conv1d(x, self.W.unsqueeze(-1)), log_det_W
 
     def inverse_matrix(self) -> Tensor:
-        """W^-1 computed in fp32 whatever the parameter dtype (fp16 inversion loses too much)."""
-        return torch.linalg.inv(self.W.float())
+        """W^-1 computed in at least fp32 whatever the parameter dtype (fp16 inversion loses too much)."""
+        return torch.linalg.inv(at_least_fp32(self.W))
 
     def reverse(self, z: Tensor) -> Tensor:
         """Plain reference inverse: W^-1 z (recomputes the inverse each call)."""
