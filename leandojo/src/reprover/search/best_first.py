@@ -110,6 +110,7 @@ class BestFirstSearch:
                                         self.cfg.num_sampled_tactics)
         self.actor_time += self.clock() - t0
         edges: list[Edge] = []
+        complete = False
         try:
             for tactic, logprob in _best_first_unique(suggestions):
                 self._check_limits_time_only()
@@ -117,8 +118,9 @@ class BestFirstSearch:
                 edges.append(Edge(tactic, node, child))
                 if isinstance(child, ProofFinishedNode):
                     break
+            complete = True
         finally:  # also on a stop: what was learned stays in the graph
-            node.set_out_edges(edges)
+            node.set_out_edges(edges, complete)
             self.expansions += 1
 
     def _check_limits_time_only(self) -> None:

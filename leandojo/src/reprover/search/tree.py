@@ -6,7 +6,8 @@ Nodes are proof states (:class:`InternalNode`), the closed proof (:class:`ProofF
 cycle; the status rules below are written so that cycles cannot make a node FAILED or loop).
 
 Status rules: a node is PROVED as soon as one child is PROVED; it is FAILED once it has been expanded and
-every child is FAILED (an expansion yielding no children at all is FAILED too); otherwise OPEN. A status
+every child is FAILED (an expansion yielding no children at all is FAILED too); otherwise OPEN. An expansion
+cut short by a limit or a crash never makes a node FAILED: its untried tactics might have worked. A status
 change re-evaluates the parents, and only a change propagates, so propagation terminates.
 """
 
@@ -56,13 +57,15 @@ class InternalNode:
     out_edges: list[Edge] | None = None  # None until expanded
     in_edges: list[Edge] = field(default_factory=list)
     distance_to_proof: float = float("inf")
+    complete: bool = True  # False when a time limit or crash cut the expansion short
 
     @property
     def is_explored(self) -> bool:
         return self.out_edges is not None
 
-    def set_out_edges(self, edges: list[Edge]) -> None:
-        self.out_edges = edges
+    def set_out_edges(self, edges: list[Edge], complete: bool = True) -> None:
+        """Record an expansion; an incomplete one (cut short) can prove the node but never fail it."""
+        self.out_edges, self.complete = edges, complete
         for e in edges:
             e.dst.in_edges.append(e)
         self.recompute()
@@ -75,7 +78,7 @@ class InternalNode:
         children = [e.dst for e in self.out_edges]
         if any(c.status is Status.PROVED for c in children):
             self.status = Status.PROVED
-        elif all(c.status is Status.FAILED for c in children):
+        elif self.complete and all(c.status is Status.FAILED for c in children):
             self.status = Status.FAILED
         self.distance_to_proof = min([1 + c.distance_to_proof for c in children], default=float("inf"))
         if (self.status, self.distance_to_proof) != old:
