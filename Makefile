@@ -72,6 +72,9 @@ bench-%: setup ## bench-<paper>: ours vs the official implementation, side by si
 	@test -f $*/Makefile || { echo "no subproject '$*' (present: $(PAPERS))"; exit 2; }
 	$(MAKE) -C $* bench PY=$(PY)
 
+data-leandojo: setup ## LeanDojo Benchmark 4 (resumable, checksummed) under data/
+	$(PY) -m reprover.data.download --root data
+
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
 	$(PY) -m repro.data.prepare $* --root data
 
