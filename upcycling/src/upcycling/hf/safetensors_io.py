@@ -20,13 +20,15 @@ from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "model.safetensors.index.json"
 SINGLE_NAME = "model.safetensors"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)?\s*$", re.IGNORECASE)
+_DTYPES = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+           torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+           torch.bool: "BOOL", torch.float8_e4m3fn: "F8_E4M3", torch.float8_e5m2: "F8_E5M2"}
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
@@ -133,7 +135,7 @@ class ShardedWriter:
         if not self._buffer:
             return
         name = f"part-{len(self._written):05d}.safetensors"
-        save_file(self._buffer, self.out_dir / name, metadata={"format": "pt"})
+        write_safetensors(self.out_dir / name, self._buffer, metadata={"format": "pt"})
         self._written.append((name, list(self._buffer)))
         log.debug("wrote %s (%d tensors, %.1f MB)", name, len(self._buffer), self._buffer_bytes / 1e6)
         self._buffer, self._buffer_bytes = {}, 0
@@ -154,3 +156,29 @@ class ShardedWriter:
                      "weight_map": dict(sorted(weight_map.items()))}
             (self.out_dir / INDEX_NAME).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
         return finals
+
+
+def write_safetensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """Write the safetensors format from the tensors' own memory (no serialised copy of the whole shard).
+
+    ``safetensors.torch.save_file`` first turns every tensor into a ``bytes`` object, which doubles the
+    memory of a shard; here the header is built from shapes alone and each tensor's bytes are written
+    from a zero-copy view. Format: u64 little-endian header length, JSON header (space-padded to a multiple
+    of 8) mapping each key to dtype, shape and [begin, end) byte offsets, then the raw data.
+    """
+    header: dict[str, object] = {"__metadata__": metadata}
+    offset = 0
+    for key, t in tensors.items():
+        if t.dtype not in _DTYPES:
+            raise ValueError(f"tensor {key!r} has dtype {t.dtype}, which safetensors cannot store")
+        nbytes = t.numel() * t.element_size()
+        header[key] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    blob = json.dumps(header, separators=(",", ":")).encode()
+    blob += b" " * (-len(blob) % 8)
+    with open(path, "wb") as f:
+        f.write(len(blob).to_bytes(8, "little"))
+        f.write(blob)
+        for t in tensors.values():
+            if t.numel():
+                f.write(memoryview(t.contiguous().reshape(-1).view(torch.uint8).numpy()))
