@@ -95,3 +95,10 @@ def test_command_line_trains_and_names_the_run_after_config_and_overrides(tmp_pa
 def test_unknown_config_keys_are_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match=r"model\.n_flow"):
         main(["-c", str(TINY), "model.n_flow=3", "--run-dir", str(tmp_path / "r")])
+
+
+def test_a_spent_time_budget_ends_training_with_a_checkpoint_of_the_last_step(tmp_path):
+    trainer = run(tiny_config(tmp_path, "train.max_steps=50"), tmp_path / "run", time_budget_s=0.0)
+    assert trainer.state.step == 1
+    assert trainer.last_checkpoint is not None and trainer.last_checkpoint.name == "ckpt_000000001.pt"
+    assert any(r["split"] == "val" for r in read_metrics(tmp_path / "run"))  # the final validation still ran

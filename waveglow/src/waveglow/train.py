@@ -9,8 +9,10 @@ and how to build the pieces from a config. Resume by re-running the same command
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import torch
 from torch import nn
 
 from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
+from repro.train.distributed import all_reduce_mean
 from repro.train.run_logger import RunLogger
 from waveglow.config import WaveGlowConfig
 from waveglow.data import MelAudioCrops, check_sample_rates, read_audio_list, train_loader, val_loader
@@ -28,7 +31,10 @@ log = logging.getLogger(__name__)
 VAL_SAMPLE_SIGMA = 0.6  # the official README's inference sigma, used for the audio samples in TensorBoard
 
 
-def make_step_fn(cfg: WaveGlowConfig) -> Callable[[nn.Module, tuple[torch.Tensor, torch.Tensor]], StepOutput]:
+StepFn = Callable[[nn.Module, tuple[torch.Tensor, torch.Tensor]], StepOutput]
+
+
+def make_step_fn(cfg: WaveGlowConfig) -> StepFn:
     """The per-batch objective: WaveGlow's NLL per audio sample; counts clips and seconds for throughput."""
     criterion = WaveGlowLoss(cfg.loss.sigma)
     rate = cfg.data.sampling_rate
@@ -39,6 +45,38 @@ def make_step_fn(cfg: WaveGlowConfig) -> Callable[[nn.Module, tuple[torch.Tensor
         return StepOutput(loss=loss, samples=audio.shape[0], audio_seconds=audio.numel() / rate)
 
     return step
+
+
+class TimeBudget:
+    """Wraps a step function so training stops cleanly once ``seconds`` of wall time have passed.
+
+    Used by the demo (a fixed wall-clock budget on slow machines) and by ``--time-budget`` (cluster time
+    limits). When the budget is spent, the optimizer step being run becomes the last one: the Trainer's
+    ``max_steps`` (read every step) is lowered to it, so the final log, validation and checkpoint happen as
+    usual. Under torchrun the ranks agree on the decision (one all-reduce per step), so none waits forever.
+    """
+
+    def __init__(self, step_fn: StepFn, seconds: float) -> None:
+        self.step_fn, self.seconds = step_fn, seconds
+        self.start = time.monotonic()
+        self.trainer: Trainer | None = None  # set once the Trainer exists
+        self.stopped_early = False
+
+    def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> StepOutput:
+        trainer = self.trainer
+        if trainer is not None and not self.stopped_early:
+            spent = torch.tensor([float(time.monotonic() - self.start > self.seconds)], device=trainer.env.device)
+            if float(all_reduce_mean(spent, trainer.env)) > 0:
+                log.info("time budget of %.0f s spent at step %d: it is the last", self.seconds, trainer.state.step + 1)
+                trainer.cfg.max_steps = min(trainer.cfg.max_steps, trainer.state.step + 1)
+                self.stopped_early = True
+        return self.step_fn(model, batch)
+
+
+def build_model(cfg: WaveGlowConfig) -> WaveGlow:
+    """The initial model: seeded, so every rank (and a demo's untrained baseline) starts from the same weights."""
+    torch.manual_seed(cfg.train.seed)
+    return WaveGlow(cfg.model)
 
 
 class Validator:
@@ -101,19 +139,25 @@ def default_run_dir(config_path: str, overrides: list[str]) -> Path:
     return Path("runs") / name[:200]
 
 
-def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None) -> Trainer:
+def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None, time_budget_s: float | None = None) -> Trainer:
     """Build model, data and trainer from ``cfg`` and train to ``cfg.train.max_steps`` (resuming if possible)."""
     env = env or init_distributed(cfg.train.device)
-    torch.manual_seed(cfg.train.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    model = WaveGlow(cfg.model)
+    model = build_model(cfg)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     dataset = build_dataset(cfg, cfg.data.training_files)
     loader = train_loader(dataset, cfg.data.batch_size, rank=env.rank, world_size=env.world_size,
                           seed=cfg.train.seed, num_workers=cfg.data.num_workers)
     validator = None
     if cfg.data.validation_files:
         validator = Validator(cfg, build_dataset(cfg, cfg.data.validation_files), run_dir, env)
-    trainer = Trainer(cfg.train, model, make_step_fn(cfg), loader, run_dir, val_fn=validator, full_config=cfg,
-                      env=env)
+    step_fn: StepFn = make_step_fn(cfg)
+    budget = None
+    if time_budget_s is not None:
+        step_fn = budget = TimeBudget(step_fn, time_budget_s)
+    # a copy of the trainer section: a time budget may lower its max_steps, the saved config keeps the request
+    trainer = Trainer(dataclasses.replace(cfg.train), model, step_fn, loader, run_dir, val_fn=validator,
+                      full_config=cfg, env=env)
+    if budget is not None:
+        budget.trainer = trainer
     try:
         trainer.fit()
     finally:
@@ -127,6 +171,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("-c", "--config", required=True, help="config JSON, e.g. configs/ljs_256.json")
     p.add_argument("overrides", nargs="*", help="config overrides key=value, e.g. train.max_steps=1000")
     p.add_argument("--run-dir", type=Path, help="run folder (checkpoints, logs); default runs/<config>[+overrides]")
+    p.add_argument("--time-budget", type=float, help="stop cleanly (checkpoint written) after this many seconds")
     return p.parse_args(argv)
 
 
@@ -136,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(WaveGlowConfig, args.config, args.overrides)
     run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
     try:
-        trainer = run(cfg, run_dir)
+        trainer = run(cfg, run_dir, time_budget_s=args.time_budget)
         if trainer.env.is_main:
             print(f"trained to step {trainer.state.step}; checkpoints in {run_dir}")
     finally:
