@@ -69,13 +69,17 @@ def _add_experiments(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="out/upcycling", help="results folder (table, curves, runs)")
     p.add_argument("--data", default="data/upcycling/stdlib.bin", help="token file (prepared if missing)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--config", default=None, help="pretraining config (default configs/experiments.json)")
+    p.add_argument("--jobs", type=int, default=2, help="continuation arms trained at the same time")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.set_defaults(func=_run_experiments)
 
 
 def _run_experiments(args: argparse.Namespace) -> int:
     from upcycling.experiments import run_suite
 
-    table = run_suite(args.suite, out_dir=args.out, data_path=args.data, device=args.device)
+    table = run_suite(args.suite, out_dir=args.out, data_path=args.data, device=args.device, jobs=args.jobs,
+                      threads=args.threads, **({"config": args.config} if args.config else {}))
     print(table)
     return 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from repro.train import TrainerConfig
 
@@ -82,7 +82,7 @@ class MoEConfig:
     """T experts per token (Megatron `--moe-router-topk`)"""
     granularity: int = 1
     """G = dense ffn_hidden / expert width (Megatron `--moe-upcycling-granularity`)"""
-    router_order: RouterOrder = "softmax_topk"
+    router_order: str = "softmax_topk"
     """softmax_topk = Megatron `--moe-router-pre-softmax` (probabilities over all N experts, top-T kept,
     not renormalised; the paper's choice, §3.4); topk_softmax = Megatron's default (softmax over the T
     selected logits, equal to HF Mixtral)"""
@@ -92,7 +92,7 @@ class MoEConfig:
     """ST-MoE router z-loss coefficient (paper §3.3: no difference, so 0)"""
     capacity_factor: float | None = None
     """None = dropless (the paper's setting); else capacity per expert = ceil(tokens·T/N·cf)"""
-    drop_policy: DropPolicy = "probs"
+    drop_policy: str = "probs"
     """which tokens an over-full expert drops: lowest routing probability (probs) or latest (position)"""
 
     def __post_init__(self) -> None:
@@ -101,6 +101,13 @@ class MoEConfig:
                 f"moe.num_experts, moe.topk and moe.granularity must be >= 1, got "
                 f"{self.num_experts}, {self.topk}, {self.granularity}"
             )
+        # plain str + these checks, not Literal: repro's loader reports a failed Optional[MoEConfig] section
+        # without the inner reason, and these messages must name the valid choices
+        if self.router_order not in get_args(RouterOrder):
+            raise ValueError(f"moe.router_order={self.router_order!r}; use one of {get_args(RouterOrder)} "
+                             "(softmax_topk = Megatron --moe-router-pre-softmax)")
+        if self.drop_policy not in get_args(DropPolicy):
+            raise ValueError(f"moe.drop_policy={self.drop_policy!r}; use one of {get_args(DropPolicy)}")
         if self.topk > self.num_experts:
             raise ValueError(f"moe.topk={self.topk} exceeds moe.num_experts={self.num_experts}")
         if self.capacity_factor is not None and self.capacity_factor <= 0:

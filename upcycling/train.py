@@ -1,0 +1,53 @@
+"""Train a dense or MoE GPT on a token file.
+
+    python train.py -c configs/tiny.json --run-dir runs/dense [key=value ...]
+    python train.py -c configs/tiny.json --run-dir runs/moe --init-from runs/dense/ckpt_000000600.pt \
+        --upcycle E8G1T2 moe.router_order=softmax_topk
+    torchrun --nproc_per_node=8 train.py -c configs/nemotron2b_e8g1t2.json --run-dir runs/x train.fsdp=true
+
+Re-running the same command resumes from the run folder's newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+from upcycling.config import MoEConfig, RunConfig
+
+from repro.train import close_distributed, load_config
+from upcycling.train import run
+
+
+def parse(argv: list[str] | None = None) -> tuple[RunConfig, str]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("-c", "--config", required=True, help="JSON config (configs/*.json)")
+    p.add_argument("--run-dir", required=True, help="folder for checkpoints, metrics.jsonl, config.json")
+    p.add_argument("--init-from", default="", help="dense checkpoint to start from (a fresh run folder only)")
+    p.add_argument("--upcycle", default="", help="paper notation of the MoE to upcycle into, e.g. E8G1T2")
+    p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
+    args = p.parse_args(argv)
+    cfg = load_config(RunConfig, args.config, args.overrides)
+    if args.init_from:
+        cfg.init.init_from = args.init_from
+    if args.upcycle:
+        base = dataclasses.asdict(cfg.moe) if cfg.moe is not None else {}
+        base.pop("num_experts", None), base.pop("granularity", None), base.pop("topk", None)
+        cfg = dataclasses.replace(cfg, moe=MoEConfig.from_notation(args.upcycle, **base))
+    return cfg, args.run_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg, run_dir = parse(argv)
+    try:
+        run(cfg, run_dir)
+    finally:
+        close_distributed()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
