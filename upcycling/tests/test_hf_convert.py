@@ -116,9 +116,26 @@ def test_router_rows_tie_within_virtual_groups_and_expert_j_holds_shard_j_mod_g(
 def test_the_console_script_converts_and_records_what_it_did(llama_dir, tmp_path, capsys):
     out = tmp_path / "moe"
     rc = upcycle_main(["convert", "--dense", str(llama_dir), "--out", str(out), "--num-experts", "4", "--topk",
-                       "2", "--router", "topk-softmax", "--aux-loss-coeff", "0.001", "--max-shard-size", "200KB"])
-    assert rc == 0 and "mixtral layout" in capsys.readouterr().out
+                       "2", "--router", "topk-softmax", "--aux-loss-coeff", "0.001", "--max-shard-size", "200KB",
+                       "--check"])
+    printed = capsys.readouterr().out
+    assert rc == 0 and "mixtral layout" in printed and "top-1 agreement 100.0%" in printed
     record = json.loads((out / "upcycling.json").read_text())
     assert record["name"] == "E4G1T2" and record["router_order"] == "topk_softmax"
     assert json.loads((out / "config.json").read_text())["router_aux_loss_coef"] == 0.001
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_a_bf16_checkpoint_stays_bf16_and_its_scaled_experts_are_rounded_once(tmp_path):
+    dense = tmp_path / "dense"
+    make_tiny_dense(dense, "llama", tokenizer=False, dtype="bfloat16").to(torch.bfloat16).save_pretrained(dense)
+    out = tmp_path / "moe"
+    convert_checkpoint(dense, out, num_experts=4, topk=2, granularity=2, router_order="topk_softmax",
+                       glu_scaling="exact")
+    tensors = dict(SafetensorsCheckpoint(out).iter_tensors())
+    assert {t.dtype for t in tensors.values()} == {torch.bfloat16}
+    up = dict(SafetensorsCheckpoint(dense).iter_tensors())["model.layers.0.mlp.up_proj.weight"]
+    expected = (up[64:].float() * 2 ** 0.5).to(torch.bfloat16)  # shard 1 of 2, a = sqrt(G)
+    assert torch.equal(tensors["model.layers.0.mlp.experts.3.up_proj.weight"], expected)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    assert model.dtype == torch.bfloat16

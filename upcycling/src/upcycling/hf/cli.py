@@ -29,6 +29,8 @@ def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     p.add_argument("--max-shard-size", default="5GB", help="largest output shard, e.g. 5GB or 500MB")
     p.add_argument("--seed", type=int, default=0, help="seed of the random router rows")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")
+    p.add_argument("--check", action="store_true",
+                   help="afterwards load both models (fp32, CPU: needs memory for both) and compare their logits")
     p.set_defaults(func=run_convert)
     return p
 
@@ -42,4 +44,10 @@ def run_convert(args: argparse.Namespace) -> int:
         aux_loss_coeff=args.aux_loss_coeff, layout=args.layout, seed=args.seed, max_shard_size=args.max_shard_size,
         overwrite=args.overwrite)
     print(report)
+    if args.check:
+        from upcycling.hf.check import compare_logits
+
+        diff = compare_logits(args.dense, args.out)
+        print(f"logits vs dense on random tokens: max |Δ| {diff['max_abs']:.3g}, relative {diff['rel']:.3g}, "
+              f"top-1 agreement {diff['top1_agree']:.1%}")
     return 0

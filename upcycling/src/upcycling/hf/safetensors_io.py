@@ -47,18 +47,19 @@ class SafetensorsCheckpoint:
     """Lazy view of the weights in a Hugging Face model folder: which key lives in which file.
 
     Accepts the two layouts ``save_pretrained`` writes: one ``model.safetensors``, or shards listed in
-    ``model.safetensors.index.json``. Nothing but the headers is read on construction.
+    ``model.safetensors.index.json`` (the single file wins when both exist, as in
+    ``from_pretrained``). Nothing but the headers is read on construction.
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
         index = self.root / INDEX_NAME
         single = self.root / SINGLE_NAME
-        if index.is_file():
-            self.key_to_file = _read_index(index)
-        elif single.is_file():
+        if single.is_file():  # transformers looks for the single file first, so a stale index is ignored
             with safe_open(single, framework="pt") as f:
                 self.key_to_file = dict.fromkeys(f.keys(), SINGLE_NAME)
+        elif index.is_file():
+            self.key_to_file = _read_index(index)
         else:
             raise FileNotFoundError(
                 f"{self.root}: no {SINGLE_NAME} or {INDEX_NAME}; the converter reads safetensors checkpoints "
