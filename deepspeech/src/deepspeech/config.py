@@ -61,6 +61,8 @@ class ModelConfig:
     """character set (repro.text.CharVocab): blank + space, apostrophe, a-z; or deepspeech.pytorch's order"""
     conv: str = "2d-2"
     """DS2 convolution stack, a key of CONV_VARIANTS (DS2 Table 4); ignored by ds1"""
+    conv_channels: list[int] = field(default_factory=list)
+    """override the variant's channels per conv layer (same count as its layers); empty = the paper's"""
     rnn_type: Literal["gru", "rnn", "lstm"] = "gru"
     """recurrent cell (DS2 Table 3 compares rnn and gru; deepspeech.pytorch defaults to lstm)"""
     bidirectional: bool = True
@@ -81,6 +83,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.arch == "ds2" and self.conv not in CONV_VARIANTS:
             raise ValueError(f"model.conv={self.conv!r} is not one of {sorted(CONV_VARIANTS)} (DS2 Table 4)")
+        if self.conv_channels and len(self.conv_channels) != len(CONV_VARIANTS.get(self.conv, [])):
+            raise ValueError(f"model.conv_channels={self.conv_channels} needs one entry per layer of {self.conv!r}")
         if self.arch == "ds2" and not 1 <= self.n_layers <= 7:
             raise ValueError(f"model.n_layers must be 1..7 for ds2 (DS2 §3), got {self.n_layers}")
         if self.hidden < 1 or self.fc_hidden < 0 or self.lookahead < 0:

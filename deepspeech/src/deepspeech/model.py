@@ -59,9 +59,11 @@ class DeepSpeech1(nn.Module):
 class ConvStack(nn.Module):
     """DS2's 1-3 convolution layers (Table 4 variants); flattens (channels x freq) into the RNN input."""
 
-    def __init__(self, n_bins: int, variant: str, clip: float) -> None:
+    def __init__(self, n_bins: int, variant: str, clip: float, channels: list[int] | None = None) -> None:
         super().__init__()
         spec = CONV_VARIANTS[variant]
+        if channels:
+            spec = [(c, kernel, stride) for c, (_, kernel, stride) in zip(channels, spec)]
         self.is_2d = spec[0][1][0] > 0
         blocks, in_ch, freq = [], 1 if self.is_2d else n_bins, n_bins
         for channels, kernel, stride in spec:
@@ -94,7 +96,7 @@ class DeepSpeech2(nn.Module):
     def __init__(self, n_bins: int, n_classes: int, cfg: ModelConfig) -> None:
         super().__init__()
         self.clip = cfg.clip
-        self.conv = ConvStack(n_bins, cfg.conv, cfg.clip)
+        self.conv = ConvStack(n_bins, cfg.conv, cfg.clip, cfg.conv_channels)
         sizes = [self.conv.out_features] + [cfg.hidden] * (cfg.n_layers - 1)
         # the first RNN sees conv outputs that were just batch-normalised, so it skips BN (as dsp does)
         self.rnns = nn.ModuleList(

@@ -1,0 +1,140 @@
+"""Command lines: deepspeech-transcribe, deepspeech-eval, deepspeech-tune.
+
+Errors a user can fix (missing file, wrong sample rate, bad manifest line, unreadable checkpoint) are
+printed as one line naming the file and the fix, with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from deepspeech.data import load_utterances
+from deepspeech.decode import BeamSearchDecoder, word_timings
+from deepspeech.evaluate import evaluate_utterances
+from deepspeech.infer import Transcriber
+from deepspeech.ngram import NGramLM
+from deepspeech.train import output_frames_per_second
+from repro.atomic import atomic_write_text
+from repro.audio import load_wav
+from repro.train.checkpoint import CheckpointError
+
+USER_ERRORS = (FileNotFoundError, ValueError, CheckpointError)
+
+
+def _decoder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="checkpoint file or run folder from deepspeech-train")
+    p.add_argument("--lm", default=None, help="ARPA n-gram LM (deepspeech-lm); enables beam search")
+    p.add_argument("--beam", type=int, default=None, help="beam width (default: the checkpoint's config)")
+    p.add_argument("--alpha", type=float, default=None, help="LM weight")
+    p.add_argument("--beta", type=float, default=None, help="word insertion bonus")
+    p.add_argument("--device", default="cpu")
+
+
+def _transcriber(args: argparse.Namespace) -> Transcriber:
+    t = Transcriber.from_checkpoint(args.checkpoint, args.device)
+    updates = {k: v for k, v in (("beam_width", args.beam), ("alpha", args.alpha), ("beta", args.beta)) if v is not None}
+    if args.lm:
+        dcfg = replace(t.cfg.decoder, lm_path=args.lm, **updates)
+        t.decoder = BeamSearchDecoder.from_config(dcfg, t.vocab)
+    return t
+
+
+def _run(body, argv: list[str] | None) -> int:
+    try:
+        return body(argv)
+    except USER_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _transcribe(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(description="Transcribe audio files with a Deep Speech checkpoint.")
+    p.add_argument("files", nargs="+", help="wav/flac files (16 kHz unless --resample)")
+    _decoder_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON lines with word timings (greedy alignment)")
+    p.add_argument("--resample", action="store_true", help="resample other rates instead of refusing them")
+    args = p.parse_args(argv)
+    t = _transcriber(args)
+    for path in args.files:
+        wav, sr = load_wav(path)
+        lp = t.posteriors([wav], sr, allow_resample=args.resample)[0]
+        text = t.decode(lp)
+        if args.json:
+            words = word_timings(lp, t.vocab, t.frame_seconds())
+            print(json.dumps({"file": path, "text": text, "words": words}))
+        else:
+            print(text)
+    return 0
+
+
+def _evaluate(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(description="Corpus WER/CER of a checkpoint on a manifest, worst utterances first.")
+    p.add_argument("--manifest", required=True)
+    _decoder_args(p)
+    p.add_argument("--report", default=None, help="write the per-utterance report here (JSON)")
+    p.add_argument("--worst", type=int, default=10, help="utterances to print")
+    p.add_argument("--batch-size", type=int, default=16)
+    args = p.parse_args(argv)
+    t = _transcriber(args)
+    utts = load_utterances(args.manifest, t.vocab, output_frames_per_second(t.model, t.cfg))
+    report = evaluate_utterances(t.model, t.cfg, utts, args.batch_size, decode=t.decode)
+    print(f"{args.manifest}: {report['n']} utterances  WER {report['wer']:.4f}  CER {report['cer']:.4f}"
+          f"  ({'beam+LM ' + args.lm if args.lm else 'greedy'})")
+    for row in report["utterances"][: args.worst]:
+        print(f"  [{row['word_errors']} err / {row['ref_words']} words] REF: {row['reference']}\n"
+              f"  {'':>{len(str(row['word_errors'])) + 18}}HYP: {row['hypothesis']}")
+    if args.report:
+        atomic_write_text(Path(args.report), json.dumps(report, indent=1))
+    return 0
+
+
+def _tune(argv: list[str] | None) -> int:
+    p = argparse.ArgumentParser(description="Grid-search the LM weight alpha and word bonus beta on a dev manifest.")
+    p.add_argument("--manifest", required=True)
+    _decoder_args(p)
+    p.add_argument("--alphas", default="0,0.25,0.5,1,1.5,2", help="comma-separated alpha values")
+    p.add_argument("--betas", default="0,0.5,1,2", help="comma-separated beta values")
+    args = p.parse_args(argv)
+    if not args.lm:
+        p.error("--lm is required for tuning")
+    t = Transcriber.from_checkpoint(args.checkpoint, args.device)
+    utts = load_utterances(args.manifest, t.vocab, output_frames_per_second(t.model, t.cfg))
+    from deepspeech.evaluate import posteriors_of, score
+
+    t.model.eval()
+    posts = posteriors_of(t.model, t.cfg, utts)  # computed once, decoded per grid point
+    lm = NGramLM.load(args.lm)
+    best = None
+    for alpha, beta in itertools.product(_floats(args.alphas), _floats(args.betas)):
+        dec = BeamSearchDecoder(t.vocab, lm, args.beam or t.cfg.decoder.beam_width, alpha, beta,
+                                t.cfg.decoder.cutoff_top_n, t.cfg.decoder.cutoff_prob)
+        result = score([u.text for u in utts], [dec.decode(lp) for lp in posts])
+        print(f"alpha={alpha:<5g} beta={beta:<5g} WER {result['wer']:.4f} CER {result['cer']:.4f}")
+        if best is None or result["wer"] < best[0]:
+            best = (result["wer"], alpha, beta)
+    print(f"best: alpha={best[1]:g} beta={best[2]:g} WER {best[0]:.4f}")
+    return 0
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def transcribe_main(argv: list[str] | None = None) -> int:
+    return _run(_transcribe, argv)
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    return _run(_evaluate, argv)
+
+
+def tune_main(argv: list[str] | None = None) -> int:
+    return _run(_tune, argv)
