@@ -179,6 +179,9 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.moe is not None:
             self.moe.expert_ffn_hidden(self.model.ffn_hidden)
+        if self.train.fsdp and self.model.tied_embeddings:
+            raise ValueError("train.fsdp=true with model.tied_embeddings=true is not supported (the head would read "
+                             "a sharded embedding); untie the embeddings or use DDP")
         if self.data.seq_len > self.model.max_seq_len:
             raise ValueError(
                 f"data.seq_len={self.data.seq_len} exceeds model.max_seq_len={self.model.max_seq_len}; "

@@ -142,6 +142,19 @@ class Block(nn.Module):
         return x + self.drop(y), stats
 
 
+class Blocks(nn.ModuleList):
+    """The decoder stack; a container with a ``forward`` so FSDP2 can shard it as a unit (it refuses a plain
+    ModuleList), while its keys stay ``layers.L.*``."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[MoEStats]]:
+        stats: list[MoEStats] = []
+        for layer in self:
+            x, s = layer(x)
+            if s is not None:
+                stats.append(s)
+        return x, stats
+
+
 @dataclass
 class GPTOutput:
     logits: torch.Tensor
@@ -155,7 +168,7 @@ class GPT(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.hidden)
-        self.layers = nn.ModuleList(Block(cfg, mlp_factory(cfg, i)) for i in range(cfg.n_layers))
+        self.layers = Blocks(Block(cfg, mlp_factory(cfg, i)) for i in range(cfg.n_layers))
         self.final_norm = build_norm(cfg)
         self.lm_head = None if cfg.tied_embeddings else nn.Linear(cfg.hidden, cfg.vocab_size, bias=False)
         self.apply(self._init_weights)
@@ -175,15 +188,11 @@ class GPT(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> GPTOutput:
         """tokens [B, S] int64 → logits [B, S, V] and the MoE layers' statistics."""
-        x = self.embed(tokens)  # [B, S, h]
-        stats: list[MoEStats] = []
-        for layer in self.layers:
-            x, s = layer(x)
-            if s is not None:
-                stats.append(s)
+        x, stats = self.layers(self.embed(tokens))  # [B, S, h]
         x = self.final_norm(x)
-        head = self.embed.weight if self.lm_head is None else self.lm_head.weight
-        return GPTOutput(logits=F.linear(x, head), moe=stats)
+        # call the head module (not its .weight) so FSDP2 gathers its shards; a tied head reuses the embedding
+        logits = F.linear(x, self.embed.weight) if self.lm_head is None else self.lm_head(x)
+        return GPTOutput(logits=logits, moe=stats)
 
 
 def build_model(cfg: GPTConfig, moe: MoEConfig | None = None) -> GPT:

@@ -83,6 +83,17 @@ def build_model_for_run(cfg: RunConfig, run_dir: Path) -> GPT:
     return model
 
 
+def shard_blocks(model: GPT) -> None:
+    """FSDP2 per decoder block (torchtitan's order); repro's wrap_model then shards the stack and the root.
+
+    Applied here because repro's wrap_model shards only direct children of the model.
+    """
+    from torch.distributed.fsdp import fully_shard
+
+    for block in model.layers:
+        fully_shard(block)
+
+
 def run(cfg: RunConfig, run_dir: str | Path) -> Trainer:
     """Build everything from ``cfg`` and train to ``train.max_steps``; returns the finished Trainer."""
     run_dir = Path(run_dir)
@@ -93,6 +104,8 @@ def run(cfg: RunConfig, run_dir: str | Path) -> Trainer:
     env = init_distributed(cfg.train.device)
     torch.manual_seed(cfg.train.seed)  # the same random init on every rank
     model = build_model_for_run(cfg, run_dir)
+    if cfg.train.fsdp and env.is_distributed:
+        shard_blocks(model)
     loader = train_loader(tokens, cfg.data.seq_len, cfg.data.batch_size, seed=cfg.train.seed, rank=env.rank,
                           world_size=env.world_size)
     val = make_val_fn(val_batches(tokens, cfg.data.seq_len, cfg.data.batch_size, cfg.data.val_batches))
