@@ -10,6 +10,9 @@ in ``model.py`` stays the definition: tests compare the two.
   of every layer and the end conv disappears; the residual half and this folded half share one matmul.
 * **Layer biases folded into the conditioning conv**: the dilated convs' biases are added to the fused
   conditioning bias, so each layer saves an add over a [B, 2C, T'] tensor.
+* **1x1 convs as matmuls**: start, conditioning, residual/skip and inverse W run as ``torch.matmul`` on
+  [B, C, T'] tensors; on CPU (oneDNN) a kernel-1 ``conv1d`` measured about 2x slower than the same matmul
+  for the 256 -> 512 residual/skip shape (bench/NOTES.md).
 * **Gating without copies**: tanh and sigmoid are applied to views of one pre-activation tensor.
 
 The folded weights are kept in fp32 and cast once per (device, dtype) on first use, so ``model.half()``
@@ -32,9 +35,9 @@ class _FlowWeights:
     """One flow's folded inference weights (fp32 master copies)."""
 
     W_inverse: Tensor  # [c, c]
-    start_w: Tensor  # [C, n_half, 1]
+    start_w: Tensor  # [C, n_half]
     start_b: Tensor  # [C]
-    cond_w: Tensor  # [2C * L, n_mel * n_group, 1]
+    cond_w: Tensor  # [2C * L, n_mel * n_group]
     cond_b: Tensor  # [2C * L], dilated-conv biases folded in
     in_w: list[Tensor]  # per layer [2C, C, k]
     dilations: list[int]
@@ -76,8 +79,8 @@ def _fold_wn(wn: WN, W_inverse: Tensor) -> _FlowWeights:
             res_out_w.append(folded)
             res_out_b.append(torch.zeros_like(folded[:, 0]))
     return _FlowWeights(
-        W_inverse, wn.start.weight.detach().float(), wn.start.bias.detach().float(),
-        wn.cond_layer.weight.detach().float(), cond_b, in_w, dilations, res_out_w, res_out_b, end_b,
+        W_inverse, wn.start.weight.detach().float()[:, :, 0], wn.start.bias.detach().float(),
+        wn.cond_layer.weight.detach().float()[:, :, 0], cond_b, in_w, dilations, res_out_w, res_out_b, end_b,
     )
 
 
@@ -123,8 +126,9 @@ def _reverse_flow(w: _FlowWeights, x: Tensor, cond: Tensor) -> Tensor:
     n_half = x.shape[1] // 2
     xa, xb = x[:, :n_half], x[:, n_half:]
     C = w.start_w.shape[0]
-    h = F.conv1d(xa, w.start_w, w.start_b)  # [B, C, T']
-    gates = F.conv1d(cond, w.cond_w, w.cond_b)  # [B, 2C * L, T']
+    h = torch.matmul(w.start_w, xa) + w.start_b.unsqueeze(-1)  # [B, C, T']
+    gates = torch.matmul(w.cond_w, cond)  # [B, 2C * L, T']
+    gates += w.cond_b.unsqueeze(-1)
     out = None
     for i, (in_w, dilation) in enumerate(zip(w.in_w, w.dilations)):
         pre = F.conv1d(h, in_w, None, dilation=dilation, padding=dilation * (in_w.shape[-1] - 1) // 2)

@@ -232,9 +232,8 @@ class WaveGlow(nn.Module):
     # -- inference preparation -----------------------------------------------------------------------
     def remove_weight_norm(self) -> WaveGlow:
         """Fold each weight-norm parametrization into a plain weight (g * v / ||v||); idempotent."""
-        for module in self.modules():
-            if parametrize.is_parametrized(module, "weight"):
-                parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+        for module in [m for m in self.modules() if parametrize.is_parametrized(m, "weight")]:
+            parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
         return self
 
     def prepare_for_inference(self) -> WaveGlow:
