@@ -37,7 +37,8 @@ def _decoder_args(p: argparse.ArgumentParser) -> None:
 
 def _transcriber(args: argparse.Namespace) -> Transcriber:
     t = Transcriber.from_checkpoint(args.checkpoint, args.device)
-    updates = {k: v for k, v in (("beam_width", args.beam), ("alpha", args.alpha), ("beta", args.beta)) if v is not None}
+    given = (("beam_width", args.beam), ("alpha", args.alpha), ("beta", args.beta))
+    updates = {k: v for k, v in given if v is not None}
     if args.lm:
         dcfg = replace(t.cfg.decoder, lm_path=args.lm, **updates)
         t.decoder = BeamSearchDecoder.from_config(dcfg, t.vocab)

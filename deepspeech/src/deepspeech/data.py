@@ -7,6 +7,7 @@ the manifest is read, so a bad line fails before training with its file and line
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class Utterance:
 
 def ctc_min_frames(targets: list[int]) -> int:
     """Fewest CTC frames that can emit ``targets``: one per label plus a blank between equal neighbours."""
-    return len(targets) + sum(1 for a, b in zip(targets, targets[1:]) if a == b)
+    return len(targets) + sum(1 for a, b in itertools.pairwise(targets) if a == b)
 
 
 def encode_transcript(text: str, vocab: CharVocab, where: str) -> tuple[str, list[int]]:
