@@ -7,8 +7,11 @@ Importing every installed package here, before collection, keeps the real ones i
 """
 
 import importlib
+import importlib.util
 from pathlib import Path
 
 _ROOT = Path(__file__).parent
 for _init in sorted(_ROOT.glob("*/src/*/__init__.py")):
-    importlib.import_module(_init.parent.name)
+    # a subproject that is not installed yet (run `make setup`) fails in its own tests, not here
+    if importlib.util.find_spec(_init.parent.name) is not None:
+        importlib.import_module(_init.parent.name)
