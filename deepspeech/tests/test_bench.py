@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -39,12 +40,18 @@ def test_the_ratio_columns_say_how_much_faster_ours_is():
     assert "| fp32 | 3.00 | 2.00 | 1.50x | 0.1000 | 0.2500 | 2.50x |" in table
 
 
+def test_a_model_deepspeech_pytorch_cannot_build_is_refused_before_timing(tmp_path):
+    with pytest.raises(SystemExit, match=r"model.conv='1d-1' \(needs '2d-2'\)"):
+        load_bench().main(["--config", str(TINY), "--official", str(tmp_path), "--results", str(tmp_path / "r.md"),
+                           "model.conv=1d-1", "model.conv_channels=[]"])
+
+
 def test_a_folder_without_deepspeech_pytorch_is_refused_with_the_fix(tmp_path):
     sys.path.insert(0, str(BENCH))
     try:
         import dsp_official
 
-        with pytest.raises(SystemExit, match="no deepspeech_pytorch/model.py there"):
+        with pytest.raises(SystemExit, match=r"no deepspeech_pytorch/model\.py there"):
             dsp_official.import_official(tmp_path)
     finally:
         sys.path.remove(str(BENCH))
@@ -55,6 +62,8 @@ def test_a_folder_without_deepspeech_pytorch_is_refused_with_the_fix(tmp_path):
 def test_the_official_model_at_tiny_size_has_our_parameter_count(tmp_path):
     rows = load_bench().main(["--config", str(TINY), "--device", "cpu", "--batch", "2", "--seconds", "0.5",
                               "--steps", "1", "--warmup", "0", "--precisions", "fp32",
-                              "--official", os.environ["DEEPSPEECH_PYTORCH"], "--results", str(tmp_path / "r.md")])
+                              "--official", os.environ["DEEPSPEECH_PYTORCH"], "--results", str(tmp_path / "r.md"),
+                              "model.conv_channels=[]"])
     assert rows[0]["dsp_train"] > 0 and rows[0]["dsp_rtf"] > 0
-    assert "deepspeech.pytorch 1.18 M" in (tmp_path / "r.md").read_text()
+    counts = re.search(r"parameters ours ([\d.]+) M, deepspeech.pytorch ([\d.]+) M", (tmp_path / "r.md").read_text())
+    assert counts and counts.group(1) == counts.group(2)
