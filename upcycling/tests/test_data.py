@@ -89,3 +89,21 @@ def test_a_foreign_meta_file_is_refused(tmp_path):
     (tmp_path / "t.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(ValueError, match="not an `upcycle prepare` meta"):
         TokenFile(tmp_path / "t.bin")
+
+
+def test_prepare_uses_a_local_hugging_face_tokenizer_and_appends_eos(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"[UNK]": 0, "</s>": 1, "hello": 2, "world": 3}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", eos_token="</s>").save_pretrained(tmp_path / "tok")
+    files = []
+    for i in range(4):
+        (tmp_path / f"{i}.txt").write_text("hello world hello")
+        files.append(str(tmp_path / f"{i}.txt"))
+    meta = prepare_tokens(files, tmp_path / "t.bin", tokenizer=str(tmp_path / "tok"), val_fraction=0.25)
+    tf = TokenFile(tmp_path / "t.bin")
+    assert meta["vocab_size"] == 4 and meta["tokenizer"].startswith("hf:")
+    assert tf.train[:4].tolist() == [2, 3, 2, 1]
