@@ -1,0 +1,159 @@
+"""ReProver throughput: premise retrieval, proof search, tactic generation. Appends to bench/RESULTS.md.
+
+1. Retrieval queries/s over a synthetic index of ``--premises`` unit vectors (ByT5-small width 1472), FAISS
+   exact inner product vs a brute-force torch matmul, both with per-query accessibility masks (half of
+   the corpus accessible, as a theorem deep in mathlib sees), checked to return the same premises.
+2. Best-first search expansions/s on the replay environment with the oracle generator over the fixture
+   benchmark (environment + search bookkeeping cost, no model).
+3. Generator tokens/s: beam search (``--beams``, 64 tokens forced) of a randomly initialised model, ByT5-small shape on CUDA,
+   the tiny demo shape on CPU.
+
+There is no official implementation to run side by side here (RP needs Lean and its traced repos for
+search, and its retriever is the same FAISS-free matmul as our torch path).
+
+    python bench/bench.py [--premises 100000] [--queries 256] [--no-append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE.parent / "tests" / "fixtures" / "leandojo_benchmark_4"
+
+
+def bench_retrieval(n: int, dim: int, n_queries: int, k: int, seed: int = 0) -> dict[str, float]:
+    from reprover.retrieval.index import PremiseIndex, search_torch
+
+    rng = np.random.default_rng(seed)
+    emb = rng.standard_normal((n, dim), dtype=np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    queries = emb[rng.integers(0, n, n_queries)] + 0.5 * rng.standard_normal((n_queries, dim), dtype=np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    # contiguous accessible prefix per query, as corpus order puts imported files first
+    cut = rng.integers(n // 4, 3 * n // 4, n_queries)
+    masks = [np.arange(n) < c for c in cut]
+    index = PremiseIndex(emb, use_gpu=None)
+    t = time.perf_counter()
+    hits_faiss = index.search(queries, k, masks)
+    t_faiss = time.perf_counter() - t
+    emb_t, q_t = torch.from_numpy(emb), torch.from_numpy(queries)
+    t = time.perf_counter()
+    hits_torch = []
+    for lo in range(0, n_queries, 64):  # batches of 64, as an evaluation loop would send them
+        hits_torch += search_torch(emb_t, q_t[lo:lo + 64], k, masks[lo:lo + 64])
+    t_torch = time.perf_counter() - t
+    same = np.mean([[i for i, _ in a] == [i for i, _ in b] for a, b in zip(hits_faiss, hits_torch, strict=True)])
+    return {"faiss_qps": n_queries / t_faiss, "torch_qps": n_queries / t_torch, "same_top_k": float(same)}
+
+
+def bench_search(data: Path, repeats: int) -> dict[str, float]:
+    from reprover.data.benchmark import Benchmark
+    from reprover.env import make_environment
+    from reprover.search.best_first import SearchConfig, prove_theorem
+    from reprover.search.oracle import OracleGenerator
+
+    bench = Benchmark(data)
+    theorems = [t for s in ("train", "val", "test") for t in bench.split("random", s)]
+    gen, env, cfg = OracleGenerator(theorems), make_environment("replay"), SearchConfig(timeout=60.0)
+    expansions, start = 0, time.perf_counter()
+    for _ in range(repeats):
+        for thm in theorems:
+            expansions += prove_theorem(thm, env, gen, cfg).num_expansions
+    elapsed = time.perf_counter() - start
+    return {"expansions_per_s": expansions / elapsed, "expansions": expansions}
+
+
+def bench_generator(data: Path, beams: int, device: torch.device, n_states: int) -> dict[str, float]:
+    from reprover.data.benchmark import Benchmark
+    from reprover.generation.model import build_seq2seq
+    from reprover.retrieval.arch import ArchConfig
+    from transformers import ByT5Tokenizer
+
+    arch = ArchConfig() if device.type == "cuda" else ArchConfig(d_model=64, d_ff=128, d_kv=16, num_heads=4,
+                                                                  num_layers=2, num_decoder_layers=2)
+    torch.manual_seed(0)
+    model = build_seq2seq(arch).to(device).eval()
+    tok = ByT5Tokenizer()
+    states = [s.state_before for t in Benchmark(data).split("random", "train") for s in t.traced_tactics][:n_states]
+    tokens, start = 0, time.perf_counter()
+    with torch.no_grad():
+        for state in states:
+            enc = tok(state, return_tensors="pt").to(device)
+            out = model.generate(**enc, max_length=64, min_length=64, num_beams=beams, num_return_sequences=beams,
+                                 do_sample=False, early_stopping=False)
+            tokens += int((out[:, 1:] != tok.pad_token_id).sum())  # generated tokens of every returned beam
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    shape = "byt5-small" if device.type == "cuda" else "tiny (demo)"
+    return {"tokens_per_s": tokens / elapsed, "states_per_s": len(states) / elapsed, "model": shape}
+
+
+def environment() -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=HERE, check=False).stdout.strip() or "unknown"
+    import faiss
+    import transformers
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, git {commit}, {platform.processor() or platform.machine()}"
+            f" ({torch.get_num_threads()} threads), {gpu}, python {platform.python_version()}, torch {torch.__version__}"
+            f", faiss {faiss.__version__}, transformers {transformers.__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="ReProver throughput benchmark")
+    p.add_argument("--premises", type=int, default=100_000)
+    p.add_argument("--dim", type=int, default=1472, help="embedding size (ByT5-small: 1472)")
+    p.add_argument("--queries", type=int, default=256)
+    p.add_argument("--k", type=int, default=100)
+    p.add_argument("--search-repeats", type=int, default=20)
+    p.add_argument("--beams", type=int, default=8)
+    p.add_argument("--states", type=int, default=16)
+    p.add_argument("--data", type=Path, default=FIXTURE)
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch and faiss (1 is steadiest on a shared machine)")
+    p.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    p.add_argument("--no-append", action="store_true", help="print only; do not append to RESULTS.md")
+    args = p.parse_args(argv)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.set_num_threads(args.threads)
+    import faiss
+
+    faiss.omp_set_num_threads(args.threads)
+    r = bench_retrieval(args.premises, args.dim, args.queries, args.k)
+    s = bench_search(args.data, args.search_repeats)
+    g = bench_generator(args.data, args.beams, device, args.states)
+    rows = [
+        f"| retrieval, {args.premises:,} premises x {args.dim}, top-{args.k}, accessibility-masked | FAISS "
+        f"IndexFlatIP: {r['faiss_qps']:.1f} queries/s | torch matmul: {r['torch_qps']:.1f} queries/s | "
+        f"same top-{args.k}: {100 * r['same_top_k']:.0f} % |",
+        f"| best-first search, replay env + oracle, fixture x {args.search_repeats} | {s['expansions_per_s']:.0f} "
+        f"expansions/s | | {s['expansions']} expansions |",
+        f"| generator beam search ({args.beams} beams), {g['model']} on {device.type} | {g['tokens_per_s']:.0f} "
+        f"tokens/s | {g['states_per_s']:.2f} states/s | random init |",
+    ]
+    block = "\n".join([f"### {environment()}", "", "| what | ours | reference | note |", "|---|---|---|---|",
+                       *rows, ""])
+    print(block)
+    if not args.no_append:
+        from repro.atomic import atomic_write_text
+
+        old = args.results.read_text(encoding="utf-8") if args.results.exists() else (
+            "# ReProver benchmark results\n\nAppended by `make bench-leandojo` (bench/bench.py); newest last.\n\n")
+        atomic_write_text(args.results, old + block + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
