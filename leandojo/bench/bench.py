@@ -5,8 +5,8 @@
    the corpus accessible, as a theorem deep in mathlib sees), checked to return the same premises.
 2. Best-first search expansions/s on the replay environment with the oracle generator over the fixture
    benchmark (environment + search bookkeeping cost, no model).
-3. Generator tokens/s: beam search (``--beams``, 64 tokens forced) of a randomly initialised model, ByT5-small shape on CUDA,
-   the tiny demo shape on CPU.
+3. Generator tokens/s: beam search (``--beams``, 64 tokens forced) of a randomly initialised model,
+   ByT5-small shape on CUDA, the tiny demo shape on CPU.
 
 There is no official implementation to run side by side here (RP needs Lean and its traced repos for
 search, and its retriever is the same FAISS-free matmul as our torch path).
@@ -106,9 +106,10 @@ def environment() -> str:
     import transformers
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return (f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, git {commit}, {platform.processor() or platform.machine()}"
-            f" ({torch.get_num_threads()} threads), {gpu}, python {platform.python_version()}, torch {torch.__version__}"
-            f", faiss {faiss.__version__}, transformers {transformers.__version__}")
+    cpu = platform.processor() or platform.machine()
+    return (f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, git {commit}, {cpu} ({torch.get_num_threads()} threads)"
+            f", {gpu}, python {platform.python_version()}, torch {torch.__version__}, faiss {faiss.__version__}"
+            f", transformers {transformers.__version__}")
 
 
 def main(argv: list[str] | None = None) -> int:
