@@ -52,6 +52,9 @@ class TranscriptionServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: TranscriptionServer
     protocol_version = "HTTP/1.1"
+    # the reply goes out as two writes (headers, then body); with Nagle's algorithm on, the body waits for
+    # the client's delayed ACK of the headers, adding ~40 ms to every keep-alive request
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         self.timeout = self.server.config.read_timeout_s  # socket timeout for every read on this connection

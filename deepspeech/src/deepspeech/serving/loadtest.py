@@ -1,14 +1,15 @@
 """Bounded load test: batched vs unbatched serving at 1, 4, 10 and 20 concurrent streams (DS2 §7, Fig. 8).
 
-For each serving mode a server is started in this process on 127.0.0.1 with an ephemeral port; for each
-stream count, that many client threads send the same WAV back to back over keep-alive connections until
-the setting's fixed request count is reached or its time cap passes. Every run therefore stops by itself,
-and nothing leaves the loopback interface. Latency is measured at the client (send to full reply), so it
-includes queueing, batching delay, the forward pass and HTTP.
+A batched and an unbatched server are started in this process on 127.0.0.1 (ephemeral ports); at each
+stream count, each server in turn gets that many client threads, which send the same WAV back to back
+over keep-alive connections until the setting's fixed request count is reached or its time cap passes.
+Every run therefore stops by itself, and nothing leaves the loopback interface. Latency is measured at
+the client (send to full reply), so it includes queueing, batching delay, the forward pass and HTTP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
@@ -138,19 +139,27 @@ def drive(port: int, body: bytes, streams: int, n_requests: int, duration_s: flo
 def run_loadtest(transcribe_batch: TranscribeBatch, wav: np.ndarray, *, sample_rate: int = 16000,
                  streams: Sequence[int] = STREAMS, n_requests: int = 60, duration_s: float = 30.0,
                  max_batch: int = 16, max_wait_ms: float = 10.0) -> list[SettingResult]:
-    """Batched then unbatched (max batch 1): a fresh loopback server per mode, every stream count on it."""
+    """Batched and unbatched (max batch 1) loopback servers side by side, driven in turn at each stream count.
+
+    Taking turns (batched at 4 streams, unbatched at 4 streams, then 10, ...) means a change in outside
+    load on a shared machine shifts both columns of a row alike. Only one server is driven at a time, so
+    the model is never run by both dispatchers at once. Rows come back grouped by mode.
+    """
     body = wav_bytes(wav, sample_rate)
     audio_seconds = len(wav) / sample_rate
     modes = {"batched": (max_batch, max_wait_ms), "unbatched": (1, 0.0)}
-    results = []
-    for mode, (batch, wait_ms) in modes.items():
-        config = ServeConfig(host="127.0.0.1", port=0, max_batch=batch, max_wait_ms=wait_ms,
-                             max_queue=max(256, 2 * max(streams)))
-        with start_server(transcribe_batch, config) as handle:
-            drive(handle.port, body, 1, 2, duration_s, audio_seconds)  # warm-up: connection, allocator
-            for n_streams in streams:
-                results.append(drive(handle.port, body, n_streams, n_requests, duration_s, audio_seconds, mode))
-    return results
+    results: dict[str, list[SettingResult]] = {mode: [] for mode in modes}
+    with contextlib.ExitStack() as stack:
+        ports = {}
+        for mode, (batch, wait_ms) in modes.items():
+            config = ServeConfig(host="127.0.0.1", port=0, max_batch=batch, max_wait_ms=wait_ms,
+                                 max_queue=max(256, 2 * max(streams)))
+            ports[mode] = stack.enter_context(start_server(transcribe_batch, config)).port
+            drive(ports[mode], body, 1, 2, duration_s, audio_seconds)  # warm-up: connection, allocator
+        for n_streams in streams:
+            for mode, port in ports.items():
+                results[mode].append(drive(port, body, n_streams, n_requests, duration_s, audio_seconds, mode))
+    return [r for mode in modes for r in results[mode]]
 
 
 def markdown_table(results: Sequence[SettingResult]) -> str:

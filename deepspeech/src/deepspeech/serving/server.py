@@ -56,8 +56,11 @@ def config_from_args(args: argparse.Namespace, sample_rate: int = 16000) -> Serv
 
 def load_transcriber(checkpoint: str, device: str | None):
     """Load the model once, and run one short utterance so the first real request pays no warm-up."""
+    import torch
+
     from deepspeech.infer import Transcriber  # imported here so `--help` stays instant
 
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     transcriber = Transcriber.from_checkpoint(checkpoint, device)
     noise = np.random.default_rng(0).normal(0.0, 1e-3, 8000).astype(np.float32)  # not silence: std 0
     transcriber.transcribe_batch([noise])
