@@ -97,3 +97,14 @@ def test_command_line_reports_bad_input_in_one_line(tmp_path, checkpoint, capsys
                  "--sigma", "-1"]) == 2
     assert "--sigma must be >= 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_denoiser_option_changes_the_audio_but_not_its_length(tmp_path, checkpoint):
+    np.save(tmp_path / "m.npy", np.full((80, 12), -4.0, dtype=np.float32))
+    for strength, folder in (("0", "plain"), ("0.5", "denoised")):
+        assert main(["-c", str(checkpoint), "-f", str(tmp_path / "m.npy"), "-o", str(tmp_path / folder),
+                     "--sigma", "0", "--denoiser-strength", strength]) == 0
+    plain, _ = sf.read(str(tmp_path / "plain" / "m.wav"))
+    denoised, _ = sf.read(str(tmp_path / "denoised" / "m.wav"))
+    assert len(plain) == len(denoised) == 12 * HOP
+    assert not np.allclose(plain, denoised)
