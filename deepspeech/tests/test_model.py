@@ -69,3 +69,24 @@ def test_row_convolution_sees_exactly_tau_future_frames():
     x2[0, 6] += 1.0  # frame 6 may influence outputs 4, 5, 6 only
     changed = (row(x2, torch.tensor([10])) - base).abs().sum(-1)[0] > 0
     assert changed.nonzero().flatten().tolist() == [4, 5, 6]
+
+
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_the_cpu_time_loop_equals_the_packed_rnn_in_outputs_and_gradients(rnn_type, bidirectional):
+    from deepspeech.layers import BatchRNN
+    from deepspeech.rnn_loop import run_rnn_loop
+
+    torch.manual_seed(0)
+    layer = BatchRNN(6, 5, rnn_type, bidirectional, batch_norm=False)
+    x, lengths = torch.randn(3, 9, 6, requires_grad=True), torch.tensor([9, 4, 7])
+    ref = layer.packed(x, lengths)
+    ref.pow(2).sum().backward()
+    ref_grads = [x.grad.clone()] + [p.grad.clone() for p in layer.parameters()]
+    x.grad = None
+    layer.zero_grad()
+    out = run_rnn_loop(layer.rnn, rnn_type, x, lengths)
+    out.pow(2).sum().backward()
+    grads = [x.grad] + [p.grad for p in layer.parameters()]
+    assert torch.allclose(out, ref, atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(grads, ref_grads))

@@ -56,7 +56,7 @@ def make_lm(out: Path) -> Path:
 
 def tune(posts: list[np.ndarray], refs: list[str], t: Transcriber, lm: NGramLM, beam: int) -> tuple[float, float]:
     best = (float("inf"), 0.0, 0.0)
-    for alpha in (0.3, 0.6, 1.0):
+    for alpha in (0.5, 1.0):
         for beta in (0.5, 1.5, 3.0):
             dec = BeamSearchDecoder(t.vocab, lm, beam, alpha, beta, 40, 0.99)
             w = score(refs, [dec.decode(lp) for lp in posts])["wer"]

@@ -12,6 +12,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from deepspeech.layers_util import reverse_within_length
+from deepspeech.rnn_loop import run_rnn_loop
+
 
 def clipped_relu(x: torch.Tensor, clip: float = 20.0) -> torch.Tensor:
     """g(z) = min(max(z, 0), clip), the non-linearity of DS1 §2 and DS2 §3."""
@@ -98,7 +101,7 @@ class BatchRNN(nn.Module):
     def __init__(self, input_size: int, hidden: int, rnn_type: str, bidirectional: bool, batch_norm: bool) -> None:
         super().__init__()
         self.bn = MaskedBatchNorm(input_size) if batch_norm else None
-        self.bidirectional = bidirectional
+        self.bidirectional, self.kind = bidirectional, rnn_type
         cls = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}[rnn_type]
         kwargs = {"nonlinearity": "relu"} if rnn_type == "rnn" else {}
         self.rnn = cls(input_size, hidden, batch_first=True, bidirectional=bidirectional, **kwargs)
@@ -106,11 +109,19 @@ class BatchRNN(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         if self.bn is not None:
             x = self.bn(x.transpose(1, 2), lengths).transpose(1, 2)  # BN over [B, D, T]
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.rnn(packed)
-        y, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # [B, T, D * dirs]
+        if x.is_cuda or not torch.is_grad_enabled():
+            y = self.packed(x, lengths)
+        else:  # CPU training: same weights, linear-time backward (rnn_loop.py)
+            y = run_rnn_loop(self.rnn, self.kind, x, lengths)  # [B, T, H * dirs]
         if self.bidirectional:
             y = y.view(y.shape[0], y.shape[1], 2, -1).sum(2)  # [B, T, H]: directions summed
+        return y
+
+    def packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The reference path: packed sequences through the fused (cuDNN on GPU) RNN."""
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        y, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])  # [B, T, H * dirs]
         return y
 
 
@@ -132,13 +143,6 @@ class RowConv(nn.Module):
         return clipped_relu(self.conv(h).transpose(1, 2), self.clip)  # [B, T, H]
 
 
-def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse each [T, D] sequence of ``x`` [B, T, D] inside its valid length; padding stays at the end."""
-    t = torch.arange(x.shape[1], device=x.device)[None, :]  # [1, T]
-    idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # [B, T]
-    return x.gather(1, idx.unsqueeze(-1).expand_as(x))
-
-
 class SharedInputBiRNN(nn.Module):
     """DS1's h4 (DS1 §2): both directions share the input projection W4 x_t + b4, each has its own U.
 
@@ -156,8 +160,8 @@ class SharedInputBiRNN(nn.Module):
     def _run(self, z: torch.Tensor, U: nn.Linear) -> torch.Tensor:
         h = z.new_zeros(z.shape[0], z.shape[2])
         outputs = []
-        for t in range(z.shape[1]):
-            h = clipped_relu(z[:, t] + U(h), self.clip)
+        for z_t in z.unbind(1):  # unbind, not z[:, t]: its backward is one stack, not T full-size fills
+            h = clipped_relu(z_t + U(h), self.clip)
             outputs.append(h)
         return torch.stack(outputs, dim=1)  # [B, T, H]
 
