@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import signal
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -69,3 +73,22 @@ def test_the_loadtest_command_writes_a_table_for_both_modes(checkpoint, tmp_path
     assert "| batched | 4 | 4 | 0 |" in text and "| unbatched | 1 | 4 | 0 |" in text
     assert "Throughput batched / unbatched: 1 streams" in text
     assert text in capsys.readouterr().out
+
+
+@pytest.mark.slow  # a fresh interpreter imports torch and repro.text (inflect): 10-40 s on a busy 2-core box
+def test_the_serve_command_answers_and_shuts_down_cleanly_on_sigterm(checkpoint):
+    proc = subprocess.Popen([sys.executable, "-c", "from deepspeech.serving.server import main; main()",
+                             "--checkpoint", str(checkpoint), "--device", "cpu", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stdout.readline()
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner)
+        assert url, banner + proc.stderr.read()
+        assert "text" in post(url.group(1), synthetic_utterance(0.5))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert "shutting down" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="HTTP transcription server that batches concurrent requests (Deep Speech 2 Batch Dispatch).",
     )
     p.add_argument("--checkpoint", required=True, help="model checkpoint (.pt) written by deepspeech training")
-    p.add_argument("--device", default=None, help="cpu / cuda / cuda:1 (default: cuda when present, else cpu)")
+    p.add_argument("--device", default=None, help="cpu / cuda / cuda:1; unset = cuda when present, else cpu")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind; 0.0.0.0 exposes it to the network")
     p.add_argument("--port", type=int, default=8000, help="TCP port; 0 picks a free one")
     p.add_argument("--max-batch", type=int, default=16, help="most requests in one forward pass")
