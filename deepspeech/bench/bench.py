@@ -242,7 +242,8 @@ def record(args, cfg, device, batch: Batch, params: dict, rows: list[dict], size
     shims = f"; stand-ins for missing imports: {', '.join(dsp_official.SHIMMED)}" if dsp_official.SHIMMED else ""
     m = cfg.model
     block = (f"\n### {env['date']} · {env['device']}\n\n"
-             f"torch {env['torch']}, Python {env['python']}, git {env['git']}; config `{Path(args.config).name}` "
+             f"torch {env['torch']}, Python {env['python']}, git {env['git']}, 1-min load average at the end "
+             f"{env['load']}; config `{Path(args.config).name}` "
              f"({m.conv} conv, {m.n_layers}x{m.hidden} {m.rnn_type}, "
              f"{'bi' if m.bidirectional else 'uni'}directional); parameters "
              + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in params.items())

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     header = (f"Load test, {env['date']}: checkpoint `{args.checkpoint}`, {len(wav) / sample_rate:.2f} s utterance, "
               f"{args.requests} requests and {args.duration:g} s cap per setting, batched = max batch "
               f"{args.max_batch} / max wait {args.max_wait_ms:g} ms, unbatched = max batch 1. "
-              f"Device: {env['device']}; torch {env['torch']}; git {env['git']}. "
+              f"Device: {env['device']}, load average {env['load']}; torch {env['torch']}; git {env['git']}. "
               f"Latency at the client (p50/p98 over the setting's requests).\n\n")
     text = header + markdown_table(results)
     print(text, end="")

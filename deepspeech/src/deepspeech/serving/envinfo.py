@@ -46,11 +46,22 @@ def git_hash(cwd: str | Path | None = None) -> str:
     return head + ("+dirty" if dirty else "")
 
 
+def load_average() -> str:
+    """1-minute load average over the core count: on a shared machine, the context every timing needs."""
+    import os
+
+    try:
+        return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        return "unknown"
+
+
 def describe(device: str = "cpu") -> dict[str, str]:
-    """One dict with date, device, torch and Python versions and git hash, for table headers."""
+    """One dict with date, device, load, torch and Python versions and git hash, for table headers."""
     import torch
 
     return {
+        "load": load_average(),
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "device": device_name(device),
         "torch": torch.__version__,
