@@ -1,6 +1,7 @@
 """Evaluation metrics shared by the reproductions, one concept per module.
 
 Speech: ``error_rate`` (WER/CER), ``cepstral`` (MCD), ``spectral`` (LSD), ``pitch`` (GPE/VDE/FFE).
+Retrieval: ``retrieval`` (R@k, MRR).
 To add a metric family, put it in its own module and re-export its public names below.
 """
 
@@ -8,6 +9,7 @@ from repro.metrics.cepstral import mcd, mcd_dtw, mel_cepstrum_from_mel
 from repro.metrics.edit_distance import EditStats, align
 from repro.metrics.error_rate import cer, edit_stats, split_chars, split_words, wer
 from repro.metrics.pitch import PitchCounts, ffe, gpe, pitch_counts, vde
+from repro.metrics.retrieval import recall_at_k, reciprocal_rank, retrieval_metrics
 from repro.metrics.spectral import lsd
 
 __all__ = [
@@ -23,6 +25,9 @@ __all__ = [
     "mcd_dtw",
     "mel_cepstrum_from_mel",
     "pitch_counts",
+    "recall_at_k",
+    "reciprocal_rank",
+    "retrieval_metrics",
     "split_chars",
     "split_words",
     "vde",
