@@ -1,4 +1,4 @@
-"""Retriever pieces: premise text, metrics, BM25, FAISS index vs brute force, losses, negatives, pooling."""
+"""Retriever pieces: premise text, evaluation units, BM25, FAISS index vs brute force, losses, negatives, pooling."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from reprover.data.records import Premise
 from reprover.retrieval.arch import ArchConfig, build_tokenizer
 from reprover.retrieval.bm25 import BM25
 from reprover.retrieval.dataset import RetrievalCollator, RetrievalDataset, retrieval_examples
+from reprover.retrieval.evaluate import evaluate_retrieval, split_queries
 from reprover.retrieval.index import PremiseIndex, search_torch
 from reprover.retrieval.loss import contrastive_loss, mse_loss, retrieval_loss
-from reprover.retrieval.metrics import recall_at_k, reciprocal_rank, retrieval_metrics
 from reprover.retrieval.model import PremiseRetriever, build_encoder
 from reprover.retrieval.premise_text import mark_name
 from reprover.retrieval.retriever import BM25Retriever, Query
@@ -34,19 +34,28 @@ def test_premise_text_prefers_root_prefixed_names_and_leaves_unmatched_code_alon
     assert mark_name("instance : Foo := x", "instFoo") == "instance : Foo := x"
 
 
-def test_recall_counts_positives_in_the_top_k_and_mrr_uses_the_first_hit():
-    assert recall_at_k(["a", "b", "c"], {"b", "z"}, 1) == 0.0
-    assert recall_at_k(["a", "b", "c"], {"b", "z"}, 10) == 0.5
-    assert reciprocal_rank(["a", "b", "c"], {"c", "b"}) == 0.5
-    assert reciprocal_rank(["a"], {"z"}) == 0.0
+class _OracleRetriever:
+    """Ranks each query's positives first (then nothing): R@10 = 100 %, MRR = 1 when no query has > 10."""
+
+    def __init__(self, corpus, answers: dict) -> None:
+        self.corpus, self.answers = corpus, answers
+
+    def retrieve(self, queries, k, accessible_only=True):
+        return [[(p, 1.0) for p in self.answers[q]][:k] for q in queries]
 
 
-def test_retrieval_metrics_skip_queries_without_positives():
-    m = retrieval_metrics([(["a", "b"], {"a"}), (["a", "b"], set()), (["a", "b"], {"b"})])
-    assert m["n"] == 2
-    assert m["R@1"] == pytest.approx(50.0) and m["R@10"] == pytest.approx(100.0)
-    assert m["MRR"] == pytest.approx(0.75)
-    assert math.isnan(retrieval_metrics([])["MRR"])
+def test_evaluate_retrieval_reports_recall_in_percent_and_mrr_as_a_fraction(bench):
+    theorems = bench.split("random", "train")
+    queries, positives = split_queries(_OracleRetriever(bench.corpus, {}), theorems)
+    answers = {q: sorted(pos, key=lambda p: p.full_name) for q, pos in zip(queries, positives)}
+    assert len(answers) == len(queries) and all(len(a) <= 10 for a in answers.values())
+    m = evaluate_retrieval(_OracleRetriever(bench.corpus, answers), theorems)
+    assert m["n"] == len(queries) > 0
+    assert m["R@10"] == pytest.approx(100.0) and m["MRR"] == pytest.approx(1.0)
+    expected_r1 = 100.0 * sum(1 / len(a) for a in answers.values()) / len(answers)
+    assert m["R@1"] == pytest.approx(expected_r1) and m["R@1"] > 1.0
+    none = evaluate_retrieval(_OracleRetriever(bench.corpus, {q: [] for q in queries}), theorems)
+    assert none["R@1"] == none["R@10"] == none["MRR"] == 0.0 and none["n"] == m["n"]
 
 
 def test_bm25_ranks_the_document_sharing_rare_terms_first_and_respects_the_mask():

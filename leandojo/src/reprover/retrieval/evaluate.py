@@ -2,15 +2,19 @@
 
 Every tactic of the split is a query (its ``state_before`` at its theorem's position); its positives are
 the corpus premises its provenances name. Tactics without positives are skipped, as in RP. ``k`` premises
-(100 in the paper) are ranked per query, accessible ones only unless ``accessible_only=False``.
+(100 in the paper) are ranked per query, accessible ones only unless ``accessible_only=False``. The metrics
+themselves are :mod:`repro.metrics.retrieval` (fractions); here R@k is scaled to percent, as the paper prints it.
 """
 
 from __future__ import annotations
 
 from reprover.data.benchmark import positive_premises
 from reprover.data.records import TheoremRecord
-from reprover.retrieval.metrics import retrieval_metrics
 from reprover.retrieval.retriever import Query, Retriever
+
+from repro.metrics import retrieval_metrics
+
+KS = (1, 10)
 
 
 def split_queries(retriever: Retriever, theorems: list[TheoremRecord],
@@ -34,4 +38,5 @@ def evaluate_retrieval(retriever: Retriever, theorems: list[TheoremRecord], k: i
     queries, positives = split_queries(retriever, theorems, max_queries)
     ranked = retriever.retrieve(queries, k, accessible_only=accessible_only)
     pairs = [([p for p, _ in r], pos) for r, pos in zip(ranked, positives, strict=True)]
-    return retrieval_metrics(pairs, ks=(1, 10))
+    m = retrieval_metrics(pairs, ks=KS)
+    return {key: (100.0 * v if key.startswith("R@") else v) for key, v in m.items()}
