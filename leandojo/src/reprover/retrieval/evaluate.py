@@ -8,11 +8,10 @@ themselves are :mod:`repro.metrics.retrieval` (fractions); here R@k is scaled to
 
 from __future__ import annotations
 
+from repro.metrics import retrieval_metrics
 from reprover.data.benchmark import positive_premises
 from reprover.data.records import TheoremRecord
 from reprover.retrieval.retriever import Query, Retriever
-
-from repro.metrics import retrieval_metrics
 
 KS = (1, 10)
 
