@@ -53,3 +53,10 @@ def test_the_table_has_one_row_per_setting_and_the_throughput_ratio():
     assert "| batched | 4 | 4 | 0 | 2.0 | 3.0 | 25 | 39 | 3.0 |" in table
     assert "| unbatched | 4 | 4 | 0 | 1.0 | 1.5 | 65 | 79 | 1.0 |" in table
     assert "4 streams 2.00x" in table
+
+
+def test_rounds_split_a_settings_requests_and_pool_the_results():
+    results = run_loadtest(OverheadModel(), synthetic_utterance(0.1), streams=(2,), n_requests=7, rounds=3,
+                           duration_s=20.0)
+    assert [r.completed for r in results] == [7, 7]
+    assert all(r.elapsed_s > 0 for r in results)

@@ -59,6 +59,13 @@ class SettingResult:
     def mean_batch(self) -> float:
         return float(np.mean(self.batch_sizes)) if self.batch_sizes else float("nan")
 
+    def extend(self, part: SettingResult) -> None:
+        """Add another round of the same setting (times add up, samples pool)."""
+        self.elapsed_s += part.elapsed_s
+        self.latencies_ms += part.latencies_ms
+        self.batch_sizes += part.batch_sizes
+        self.errors += part.errors
+
 
 def synthetic_utterance(seconds: float, sample_rate: int = 16000, seed: int = 0) -> np.ndarray:
     """A deterministic speech-like test signal: voiced harmonics under a syllable-rate envelope, plus noise.
@@ -138,17 +145,19 @@ def drive(port: int, body: bytes, streams: int, n_requests: int, duration_s: flo
 
 def run_loadtest(transcribe_batch: TranscribeBatch, wav: np.ndarray, *, sample_rate: int = 16000,
                  streams: Sequence[int] = STREAMS, n_requests: int = 60, duration_s: float = 30.0,
-                 max_batch: int = 16, max_wait_ms: float = 10.0) -> list[SettingResult]:
+                 max_batch: int = 16, max_wait_ms: float = 10.0, rounds: int = 1) -> list[SettingResult]:
     """Batched and unbatched (max batch 1) loopback servers side by side, driven in turn at each stream count.
 
-    Taking turns (batched at 4 streams, unbatched at 4 streams, then 10, ...) means a change in outside
-    load on a shared machine shifts both columns of a row alike. Only one server is driven at a time, so
-    the model is never run by both dispatchers at once. Rows come back grouped by mode.
+    Each setting's ``n_requests`` (and ``duration_s`` cap) are split into ``rounds`` parts, and the two
+    servers take turns part by part, so a change in outside load on a shared machine shifts both columns
+    of a row alike. Only one server is driven at a time, so the model never runs in both dispatchers at
+    once. Rows come back grouped by mode.
     """
     body = wav_bytes(wav, sample_rate)
     audio_seconds = len(wav) / sample_rate
     modes = {"batched": (max_batch, max_wait_ms), "unbatched": (1, 0.0)}
-    results: dict[str, list[SettingResult]] = {mode: [] for mode in modes}
+    results = {mode: [SettingResult(mode, n, 0.0, audio_seconds) for n in streams] for mode in modes}
+    shares = [n_requests // rounds + (i < n_requests % rounds) for i in range(rounds)]
     with contextlib.ExitStack() as stack:
         ports = {}
         for mode, (batch, wait_ms) in modes.items():
@@ -156,9 +165,11 @@ def run_loadtest(transcribe_batch: TranscribeBatch, wav: np.ndarray, *, sample_r
                                  max_queue=max(256, 2 * max(streams)))
             ports[mode] = stack.enter_context(start_server(transcribe_batch, config)).port
             drive(ports[mode], body, 1, 2, duration_s, audio_seconds)  # warm-up: connection, allocator
-        for n_streams in streams:
-            for mode, port in ports.items():
-                results[mode].append(drive(port, body, n_streams, n_requests, duration_s, audio_seconds, mode))
+        for i, n_streams in enumerate(streams):
+            for share in filter(None, shares):
+                for mode, port in ports.items():
+                    part = drive(port, body, n_streams, share, duration_s / rounds, audio_seconds, mode)
+                    results[mode][i].extend(part)
     return [r for mode in modes for r in results[mode]]
 
 
