@@ -213,7 +213,7 @@ def append_results(path: Path, header: dict, synth: list[dict], train: list[dict
     old = path.read_text(encoding="utf-8") if path.is_file() else "# WaveGlow benchmark results\n"
     lines = [f"\n## {header['date']} · {header['machine']}\n",
              "; ".join(f"{k}: {v}" for k, v in header.items() if k not in ("date", "machine")), "",
-             markdown_table(synth, ["what", "dtype", "batch", "ours_khz", "official_khz", "ratio"], floatfmt=".1f"), ""]
+             markdown_table(synth, ["what", "dtype", "batch", "ours_khz", "official_khz", "ratio"], floatfmt=".3f"), ""]
     if train:
         columns = ["what", "dtype", "batch", "ours_s", "official_s", "ratio"]
         lines += [markdown_table(train, columns, floatfmt=".3f"), ""]
@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = max(1, round(args.seconds * cfg.data.sampling_rate / cfg.data.hop_length))
     mel = torch.randn(1, cfg.model.n_mel_channels, frames, generator=torch.Generator().manual_seed(args.seed)) - 5
     official = official_train = checkpoint = None
+    extra: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         if args.official is not None:
             glow = import_official(args.official)
@@ -255,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             ours = load_checkpoint(checkpoint, device=device)
             diff = check_same_output(ours, official, mel, device)
             print(f"same weights: max |ours - official| at sigma 0 = {diff:.2e}")
+            extra["max |ours - official| at sigma 0"] = f"{diff:.1e}"
         else:
             torch.manual_seed(args.seed)
             ours = WaveGlow(cfg.model).to(device).prepare_for_inference()
@@ -263,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     header = {"date": datetime.date.today().isoformat(), "machine": machine(device), "torch": torch.__version__,
               "git": git_hash(), "config": f"{args.config.name} {' '.join(args.overrides)}".strip(),
               "mel": f"{frames} frames ({frames * cfg.data.hop_length / cfg.data.sampling_rate:.1f} s)",
-              "official": "yes" if official is not None else "no (ours alone)", "repeats": args.repeats}
+              "official": "yes" if official is not None else "no (ours alone)", "repeats": args.repeats, **extra}
+    if device.type == "cpu" and hasattr(os, "getloadavg"):
+        header["load average at the end"] = f"{os.getloadavg()[0]:.1f}"  # other jobs on the same cores
     if args.results:
         append_results(args.results, header, synth, train)
         print(f"appended to {args.results}")
