@@ -1,3 +1,4 @@
+import argparse
 import json
 import sys
 import types
@@ -67,3 +68,10 @@ def test_two_ray_workers_give_the_same_results_as_one(fixture_root, tmp_path):
     strip = [{k: r[k] for k in ("full_name", "status", "proof")} for r in one["per_theorem"]]
     assert [{k: r[k] for k in ("full_name", "status", "proof")} for r in two["per_theorem"]] == strip
     assert two["proved"] == two["total"] == 13
+
+
+def test_the_command_line_offers_exactly_the_documented_subcommands():
+    from reprover.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == {"prove", "split", "check-data", "retrieve-eval"}

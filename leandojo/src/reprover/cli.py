@@ -1,24 +1,23 @@
 """``reprover``: one command line for the subproject.
 
-Subcommands here: ``prove`` (Pass@1 by best-first search), ``split`` (rebuild random/novel_premises splits),
-``check-data`` (load a benchmark strictly and print its statistics). The retriever and generator packages add
-theirs through ``add_subcommands(subparsers)`` in ``reprover.retrieval.cli`` / ``reprover.generation.cli`` /
-``reprover.training.cli`` when those modules exist; each registered parser must ``set_defaults(func=f)``
-with ``f(args) -> int | None``.
+Subcommands: ``prove`` (Pass@1 by best-first search), ``split`` (rebuild random/novel_premises splits),
+``check-data`` (load a benchmark strictly and print its statistics) and ``retrieve-eval`` (R@1/R@10/MRR,
+defined in ``reprover.retrieval.cli``). Training is not a subcommand: it is ``python train.py
+{retriever,generator} -c CONFIG``, the entry point every subproject of this repository shares. Each parser
+sets ``func(args) -> int | None``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
 from reprover.data import STRATEGIES, BenchmarkFormatError
 from reprover.env.types import EnvironmentUnavailableError
+from reprover.retrieval.cli import add_subcommands as add_retrieval_subcommands
 from reprover.search.prover import GeneratorUnavailableError
 
-PLUGINS = ("reprover.retrieval.cli", "reprover.generation.cli", "reprover.training.cli")
 USER_ERRORS = (BenchmarkFormatError, EnvironmentUnavailableError, GeneratorUnavailableError, FileNotFoundError)
 
 
@@ -115,14 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_prove(sub)
     add_split(sub)
     add_check_data(sub)
-    for name in PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name or (err.name and name.startswith(err.name + ".")):
-                continue  # that part of the package is not there yet
-            raise
-        module.add_subcommands(sub)
+    add_retrieval_subcommands(sub)
     return parser
 
 

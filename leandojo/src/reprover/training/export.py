@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from reprover.retrieval.arch import ArchConfig, build_tokenizer
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
@@ -27,6 +26,7 @@ from repro.atomic import atomic_write_text
 from repro.train import CheckpointError, load_checkpoint
 from repro.train.checkpoint import find_latest_valid
 from repro.train.config import to_dict
+from reprover.retrieval.arch import ArchConfig, build_tokenizer
 
 _ARCH_TO_HF = {"d_model": "d_model", "d_ff": "d_ff", "d_kv": "d_kv", "num_heads": "num_heads",
                "num_layers": "num_layers", "num_decoder_layers": "num_decoder_layers", "vocab_size": "vocab_size"}

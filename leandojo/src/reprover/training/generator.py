@@ -13,6 +13,11 @@ import logging
 from pathlib import Path
 
 import torch
+from torch.utils.data import DataLoader
+
+from repro.data.sampler import BucketBatchSampler
+from repro.train import DistEnv, StepOutput, Trainer, init_distributed
+from repro.train.distributed import unwrap_model
 from reprover.data.benchmark import Benchmark
 from reprover.generation.augment import format_augmented_state
 from reprover.generation.config import GeneratorRunConfig
@@ -20,11 +25,6 @@ from reprover.generation.dataset import GeneratorCollator, GeneratorDataset, Gen
 from reprover.generation.model import build_seq2seq
 from reprover.retrieval.arch import build_tokenizer
 from reprover.training.export import export_model, save_run_side_files
-from torch.utils.data import DataLoader
-
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.distributed import unwrap_model
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,11 @@ import logging
 from pathlib import Path
 
 import torch
+from torch.utils.data import DataLoader
+
+from repro.data.sampler import BucketBatchSampler
+from repro.train import DistEnv, StepOutput, Trainer, init_distributed
+from repro.train.distributed import unwrap_model
 from reprover.data.benchmark import Benchmark
 from reprover.retrieval.arch import build_tokenizer
 from reprover.retrieval.config import RetrieverRunConfig
@@ -21,11 +26,6 @@ from reprover.retrieval.loss import retrieval_loss
 from reprover.retrieval.model import PremiseRetriever, build_encoder
 from reprover.retrieval.retriever import DenseRetriever
 from reprover.training.export import export_model, save_run_side_files
-from torch.utils.data import DataLoader
-
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.distributed import unwrap_model
 
 log = logging.getLogger(__name__)
 
