@@ -167,6 +167,8 @@ def report(out: Path, suite: str, arms: list[Arm], results: dict[str, dict], pre
     atomic_write_text(out / f"results_{suite}.md", table + "\n")
     for group in sorted({c for a in arms for c in a.comparison.split()}):
         members = [a for a in arms if group in a.comparison.split()]
+        if len(members) < 2:  # the demo holds only comparison (a)
+            continue
         series = {"val loss": {}, "train lm_loss": {}}
         for a in members:
             m = read_metrics_jsonl(out / "runs" / a.name / "metrics.jsonl")
