@@ -16,11 +16,8 @@ Rules 2-4 leave digits behind on purpose: step 6 reads them.
 
 from __future__ import annotations
 
+import functools
 import re
-
-import inflect
-
-_INFLECT = inflect.engine()
 
 THOUSANDS_RE = re.compile(r"([0-9][0-9,]+[0-9])")
 POUNDS_RE = re.compile(r"£([0-9,]*[0-9]+)")
@@ -30,9 +27,18 @@ ORDINAL_RE = re.compile(r"[0-9]+(?:st|nd|rd|th)")
 _INTEGER_RE = re.compile(r"[0-9]+")
 
 
+@functools.cache
+def _inflect_engine():
+    """One inflect engine, built on first use: importing inflect costs seconds (typeguard), which every
+    process that merely imports ``repro.text`` (servers, CTC vocabularies) should not pay."""
+    import inflect
+
+    return inflect.engine()
+
+
 def number_words(value: int | str, **options: object) -> str:
     """inflect's ``number_to_words`` (kept in one place so both rule sets share one engine)."""
-    return _INFLECT.number_to_words(value, **options)
+    return _inflect_engine().number_to_words(value, **options)
 
 
 def drop_thousands_separators(match: re.Match[str]) -> str:
