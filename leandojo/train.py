@@ -4,9 +4,11 @@
     python train.py generator -c configs/generator_byt5_small.json data.retriever=runs/retriever/best
     torchrun --nproc_per_node=8 train.py retriever -c configs/retriever_byt5_small.json   # DDP
 
-Re-running the same command resumes from the run folder's newest checkpoint. The final weights are
-exported to <run>/final and the best on validation to <run>/best (inputs to `reprover retrieve-eval`
-and `reprover prove --generator/--retriever`).
+Run it from leandojo/: relative paths (the config file, data.data_path, --run-dir) are read from the working
+directory, and the official configs' data.data_path ../data/leandojo_benchmark_4 is where `make data-leandojo`
+puts the release. Re-running the same command resumes from the run folder's newest checkpoint. The final
+weights are exported to <run>/final and the best on validation to <run>/best (inputs to `reprover
+retrieve-eval --retriever`, `reprover prove --generator/--retriever` and the generator's data.retriever).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from repro.train import close_distributed
+from repro.train import CheckpointError, ConfigError, close_distributed
 from repro.train.cli import load_run_config, parse_train_args
 
 PARTS = ("retriever", "generator")
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     part, rest = argv[0], argv[1:]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_train_args(f"train ReProver's {part}", rest)
+    from reprover.data import BenchmarkFormatError
+
     try:
         if part == "retriever":
             from reprover.retrieval.config import RetrieverRunConfig
@@ -40,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             from reprover.training.generator import train_generator
 
             out = train_generator(load_run_config(GeneratorRunConfig, args), args.run_dir)
+    except (ConfigError, BenchmarkFormatError, CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     finally:
         close_distributed()
     print(f"exported {part} -> {out}")

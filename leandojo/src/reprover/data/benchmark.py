@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 STRATEGIES = ("random", "novel_premises")
 SUBSETS = ("train", "val", "test")
-DOWNLOAD_HINT = "download the release with `python -m reprover.data.download --root data`"
+DOWNLOAD_HINT = ("download the release with `make data-leandojo` in the repository root (it runs `python -m "
+                 "reprover.data.download --root data` and writes <repo>/data/leandojo_benchmark_4, which is "
+                 "../data/leandojo_benchmark_4 seen from leandojo/)")
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,18 @@ def fetch_benchmark(root: Path, url: str = URL, md5: str | None = MD5, keep_arch
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default="data", help="data folder (the benchmark lands in ROOT/leandojo_benchmark_4)")
+    parser.add_argument("--root", default="data", help="data folder, relative to the working directory (the "
+                        "benchmark lands in ROOT/leandojo_benchmark_4; `make data-leandojo` uses <repo>/data)")
     parser.add_argument("--url", default=URL)
     parser.add_argument("--md5", default=MD5, help="expected MD5 of the archive ('' to skip the check)")
     parser.add_argument("--keep-archive", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         target = fetch_benchmark(Path(args.root), args.url, args.md5 or None, args.keep_archive)

@@ -26,7 +26,8 @@ class GeneratorModelConfig:
 
 @dataclass
 class GeneratorDataConfig:
-    data_path: str = "data/leandojo_benchmark_4"
+    data_path: str = "../data/leandojo_benchmark_4"
+    """benchmark root; relative to the working directory (``leandojo/`` for ``train.py``), see the retriever's"""
     split: Literal["random", "novel_premises"] = "random"
     batch_size: int = 8
     eval_batch_size: int = 64

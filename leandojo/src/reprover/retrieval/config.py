@@ -25,8 +25,10 @@ class RetrieverModelConfig:
 
 @dataclass
 class RetrieverDataConfig:
-    data_path: str = "data/leandojo_benchmark_4"
-    """benchmark root holding corpus.jsonl and <split>/{train,val,test}.json"""
+    data_path: str = "../data/leandojo_benchmark_4"
+    """benchmark root holding corpus.jsonl and <split>/{train,val,test}.json; a relative path is read from the
+    working directory, which for ``train.py`` is ``leandojo/``: there this is ``<repo>/data/leandojo_benchmark_4``,
+    where ``make data-leandojo`` puts the release"""
     split: Literal["random", "novel_premises"] = "random"
     num_negatives: int = 3
     """negatives per example, in-file ones included (yaml data.num_negatives)"""
