@@ -30,9 +30,9 @@ from deepspeech.config import DeepSpeechConfig
 from deepspeech.features import compute_features, make_vocab, pad_features
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model, count_parameters
-from deepspeech.serving import envinfo
 from deepspeech.serving.loadtest import synthetic_utterance
 
+from repro import envinfo
 from repro.atomic import atomic_write_text
 from repro.train import load_config
 from repro.train.precision import autocast, make_grad_scaler

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from deepspeech.serving import envinfo
 from deepspeech.serving.loadtest import STREAMS, markdown_table, run_loadtest, synthetic_utterance
 from deepspeech.serving.server import load_transcriber
+from repro import envinfo
 from repro.atomic import atomic_write_text
 from repro.audio import load_wav
 

@@ -1,7 +1,7 @@
 """Where a number was measured: machine, software versions, git commit, date (style rule 15).
 
-Used by the load test and by ``bench/bench.py`` so both stamp their tables the same way. Nothing here is
-specific to Deep Speech; it is a candidate for ``repro`` once another subproject needs it.
+Every benchmark, demo report and load test stamps its table through ``describe()``, so numbers from the
+nine subprojects name their environment the same way.
 """
 
 from __future__ import annotations
