@@ -79,3 +79,13 @@ def test_the_shared_train_command_line_parses_config_run_dir_and_overrides(tmp_p
     assert args.run_dir.as_posix() == "runs/tiny"
     cfg = load_run_config(Cfg, args)
     assert cfg.model.hidden == 8 and cfg.train.max_steps == 3 and cfg.name == "t"
+
+
+@dataclass
+class WithOptionalSection:
+    model: ModelCfg | None = None
+
+
+def test_an_optional_section_reports_the_inner_reason():
+    with pytest.raises(ConfigError, match=r"model\.n_layers: expected an integer"):
+        load_config(WithOptionalSection, None, ["model.n_layers=x"])

@@ -37,3 +37,19 @@ def test_fsdp2_training_and_resume_match_the_single_process_run(tmp_path):
     for k in single:
         assert torch.allclose(sharded[k], single[k], atol=1e-6, rtol=0), k
     assert (run_dir / "ckpt_000000002.pt").exists() or (run_dir / "ckpt_000000004.pt").exists()
+
+
+def test_fsdp_shards_the_members_of_module_lists_not_the_list():
+    from torch import nn
+
+    from repro.train.distributed import _shardable_blocks
+
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(4, 2)
+            self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+            self.frozen = nn.Linear(2, 2).requires_grad_(False)
+
+    model = Stack()
+    assert _shardable_blocks(model) == [model.embed, model.blocks[0], model.blocks[1]]

@@ -46,7 +46,9 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 return _coerce(value, arg, where)
             except ConfigError as e:
                 errors.append(str(e))
-        raise ConfigError(f"{where}: {value!r} fits none of {tp}")
+        if len(errors) == 1:  # `Section | None`: the section's own reason is the useful one
+            raise ConfigError(errors[0])
+        raise ConfigError(f"{where}: {value!r} fits none of {tp} ({'; '.join(errors)})")
     if origin is typing.Literal:
         if value not in typing.get_args(tp):
             raise ConfigError(f"{where}: {value!r} is not one of {list(typing.get_args(tp))}")
@@ -122,6 +124,16 @@ def _parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def _section_type(tp: Any) -> type | None:
+    """The dataclass behind a section's annotation (``Section`` or ``Section | None``), else None."""
+    if dataclasses.is_dataclass(tp):
+        return tp
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)]
+        return inner[0] if len(inner) == 1 else None
+    return None
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type) -> dict[str, Any]:
     """Set dotted keys in a nested dict, checking each path against the dataclass ``cls``."""
     data = json.loads(json.dumps(data))  # deep copy
@@ -136,10 +148,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], cls: type) -> di
             if i == len(path) - 1:
                 node[part] = value
             else:
-                node_cls = fields[part]
-                if not dataclasses.is_dataclass(node_cls):
+                node_cls = _section_type(fields[part])
+                if node_cls is None:
                     raise ConfigError(f"{'.'.join(path[: i + 1])!r} is not a section; cannot set {text!r}")
-                node = node.setdefault(part, {})
+                if node.get(part) is None:  # an absent or null optional section starts empty
+                    node[part] = {}
+                node = node[part]
     return data
 
 

@@ -74,16 +74,24 @@ def wrap_model(model: nn.Module, env: DistEnv, *, fsdp: bool = False) -> nn.Modu
     if fsdp:
         from torch.distributed.fsdp import fully_shard
 
-        # shard each direct child that holds parameters, then the root, as torchtitan does per block
-        for child in model.children():
-            if any(p.requires_grad for p in child.parameters()):
-                fully_shard(child)
+        # shard each block that holds parameters, then the root, as torchtitan does per transformer block;
+        # containers (ModuleList/ModuleDict) have no forward of their own, so their members are the blocks
+        for block in _shardable_blocks(model):
+            fully_shard(block)
         fully_shard(model)
         return model
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     device_ids = [env.device.index] if env.device.type == "cuda" else None
     return DDP(model, device_ids=device_ids)
+
+
+def _shardable_blocks(model: nn.Module) -> list[nn.Module]:
+    blocks: list[nn.Module] = []
+    for child in model.children():
+        members = list(child.children()) if isinstance(child, nn.ModuleList | nn.ModuleDict) else [child]
+        blocks += [m for m in members if any(p.requires_grad for p in m.parameters())]
+    return blocks
 
 
 def unwrap_model(model: nn.Module) -> nn.Module:
