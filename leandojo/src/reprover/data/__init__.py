@@ -1,4 +1,4 @@
-"""LeanDojo Benchmark I/O: records, the premise corpus, accessibility and split builders (spec §1-2)."""
+"""LeanDojo Benchmark I/O: records, the premise corpus, accessibility and split builders."""
 
 from reprover.data.benchmark import (
     STRATEGIES,

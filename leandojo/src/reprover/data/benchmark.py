@@ -1,7 +1,7 @@
 """A LeanDojo Benchmark directory: ``corpus.jsonl``, ``metadata.json`` and ``<strategy>/<subset>.json``.
 
-The same reader serves LeanDojo Benchmark (Lean 3) and Benchmark 4: the layout and field names are identical
-(spec §1.1); only path and name conventions inside the strings differ, and nothing here depends on them.
+The same reader serves LeanDojo Benchmark (Lean 3) and Benchmark 4: the layout and field names are identical;
+only path and name conventions inside the strings differ, and nothing here depends on them.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def positive_premises(corpus: Corpus, thm: TheoremRecord, tactic: TracedTactic,
                       strict: bool = False) -> list[Premise]:
     """The corpus premises a tactic names, matched by position (``start <= def_pos <= end``).
 
-    Released data has a few provenances that match nothing (RP logs and drops them, spec §9); that is the
+    Released data has a few provenances that match nothing (RP logs and drops them); that is the
     default here. ``strict=True`` turns them into an error, which is what fixtures and ``reprover check-data``
     want. Duplicates (one premise named twice) are kept once, in first-use order.
     """

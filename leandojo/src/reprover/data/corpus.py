@@ -1,12 +1,12 @@
 """The premise corpus (``corpus.jsonl``): files, their import DAG, premise lookup and accessibility.
 
 A premise is *accessible* to a theorem at position ``pos`` in file F iff it is defined in a file that F
-imports directly or transitively, or in F itself and ends at or before ``pos`` (paper Sec. 5; spec §3.2,
-§9). Retrieval must respect this: Lean would reject a premise that is not in scope yet.
+imports directly or transitively, or in F itself and ends at or before ``pos`` (paper Sec. 5).
+Retrieval must respect this: Lean would reject a premise that is not in scope yet.
 
 Premises are stored in one flat list, file by file in corpus order, so every file owns a contiguous index
 range. Accessibility is then a boolean mask built from a few slices, which is what the FAISS index in
-:mod:`reprover.retrieval` filters with (spec §8: vectorised, not per-premise Python sets).
+:mod:`reprover.retrieval` filters with (vectorised, not per-premise Python sets).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class Corpus:
 
 
 def load_corpus(path: str | os.PathLike) -> Corpus:
-    """Read ``corpus.jsonl``, checking that imports refer to earlier lines and form a DAG (spec §1.1)."""
+    """Read ``corpus.jsonl``, checking that imports refer to earlier lines and form a DAG."""
     path = Path(path)
     if not path.is_file():
         raise BenchmarkFormatError(path, "corpus file not found", "Point --data at a LeanDojo Benchmark "
@@ -150,7 +150,7 @@ def _parse_line(path: Path, line_no: int, line: str) -> dict:
           and isinstance(entry.get("premises"), list))
     if not ok:
         raise BenchmarkFormatError(path, "expected {\"path\": str, \"imports\": [str], \"premises\": [...]}",
-                                   "Fix this line (spec §1.3)", line_no)
+                                   "Fix this line", line_no)
     return entry
 
 

@@ -3,7 +3,7 @@
 The release is a ~1 GB tar.gz on Zenodo. repro's downloader resumes a dropped transfer from
 ``<root>/downloads/<name>.part`` and renames it into place only once the MD5 matches; extraction is atomic,
 so ``<root>/leandojo_benchmark_4/`` exists only when it is complete and a rerun skips finished work.
-The default is the release ReProver's ``scripts/download_data.py`` points at (spec §1.5); ``--url``/``--md5``
+The default is the release ReProver's ``scripts/download_data.py`` points at; ``--url``/``--md5``
 select another version (e.g. the earlier record 10823489).
 """
 

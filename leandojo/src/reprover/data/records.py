@@ -1,4 +1,4 @@
-"""Typed views of LeanDojo Benchmark records (spec §1.2-1.3), parsed once at the boundary.
+"""Typed views of LeanDojo Benchmark records, parsed once at the boundary.
 
 Field names follow the released JSON exactly (``traced_tactics``, ``annotated_tactic``, ``def_pos`` ...) so a
 reader can hold a record and its dataclass side by side. Parsing errors become :class:`BenchmarkFormatError`
@@ -13,7 +13,7 @@ from typing import Any
 from reprover.data.errors import BenchmarkFormatError
 from reprover.data.positions import Pos, parse_pos
 
-NO_GOALS = "no goals"  # the only closed-proof sentinel in state strings (spec §9)
+NO_GOALS = "no goals"  # the only closed-proof sentinel in state strings
 MARK_START, MARK_END = "<a>", "</a>"
 
 
@@ -134,7 +134,7 @@ def parse_theorem(obj: dict[str, Any], path: object, index: int) -> TheoremRecor
         )
     except ValueError as err:
         raise BenchmarkFormatError(path, str(err), "Fix or regenerate this record; the format is LeanDojo "
-                                   "Benchmark's (spec §1.2)") from None
+                                   "Benchmark's") from None
 
 
 def theorem_to_json(thm: TheoremRecord) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Split builders: ``random`` and ``novel_premises``, by the rule of LeanDojo's generation notebooks (spec §2).
+"""Split builders: ``random`` and ``novel_premises``, by the rule of LeanDojo's generation notebooks.
 
 ``novel_premises`` tests whether a prover can use premises it never saw used in training: premises are visited
 from the least used upwards, and every theorem using the current premise goes to val+test until that pool
@@ -7,7 +7,7 @@ holds ``num_val + num_test`` theorems (the last premise may overshoot it; all of
 One deviation, forced by the released format: the notebooks collect *every* identifier of a theorem's AST
 (statement and proof), which the JSON records do not carry. Here a theorem "uses" the premises named in its
 tactics' provenances; term-mode theorems therefore use nothing and always land in train. The official
-releases remain the ones to evaluate on (regenerated splits are not reproducible, spec §2).
+releases remain the ones to evaluate on (regenerated splits are not reproducible).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def premises_used_by_tactics(thm: TheoremRecord) -> set[str]:
 
 def split_by_novel_premises(theorems: list[TheoremRecord], num_val: int, num_test: int, seed: int = SEED,
                             uses: Callable[[TheoremRecord], set[str]] = premises_used_by_tactics) -> Splits:
-    """Val/test theorems each use a premise that no train theorem uses (spec §2)."""
+    """Val/test theorems each use a premise that no train theorem uses."""
     users: dict[str, list[int]] = defaultdict(list)
     for i, thm in enumerate(theorems):
         for name in sorted(uses(thm)):

@@ -1,7 +1,7 @@
 """The real backend: proof states from Lean through the ``lean_dojo`` package (optional extra ``[lean]``).
 
 Wraps ``lean_dojo.Dojo`` behind :class:`~reprover.env.base.Environment` and adds what search needs and
-lean_dojo leaves to the caller (spec §3.3, §7.6):
+lean_dojo leaves to the caller:
 
 - **Timeouts poison a session.** After ``DojoTacticTimeoutError`` the Lean process stays busy and every
   later tactic on that Dojo times out too (LeanDojo issue #218). So the session is closed and reopened, the

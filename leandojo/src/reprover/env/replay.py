@@ -14,7 +14,7 @@ Decisions (documented because Lean itself would decide them differently in rare 
 - Initial state: the first traced tactic's ``state_before``. Term-mode theorems (no traced tactics) have no
   recorded state, so opening one raises :class:`DojoInitError`: Pass@1 counts them as discarded.
 - ``sorry`` / ``admit`` give :class:`ProofGivenUp`, as Lean's final check would.
-- Ids grow by one per successful tactic, even for a state seen before; errors allocate none (spec §9).
+- Ids grow by one per successful tactic, even for a state seen before; errors allocate none.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Result and exception types of a proof environment, mirroring ``lean_dojo.interaction.dojo`` (spec §3.3).
+"""Result and exception types of a proof environment, mirroring ``lean_dojo.interaction.dojo``.
 
 Search code only sees these, whichever backend (replay or real Lean) answers. As in lean_dojo, a
 ``TacticState`` compares and hashes by its pretty-printed goals ``pp`` alone, never by ``id``: that is what
@@ -22,7 +22,7 @@ class TacticState:
 
     @property
     def num_goals(self) -> int:
-        """Goal count = number of ``⊢`` (every Lean 4 goal has exactly one, spec §9)."""
+        """Goal count = number of ``⊢`` (every Lean 4 goal has exactly one)."""
         return self.pp.count("⊢")
 
 
@@ -54,7 +54,7 @@ class DojoError(Exception):
 
 
 class DojoInitError(DojoError):
-    """The theorem could not be opened; Pass@1 treats it as discarded, not failed (spec §6)."""
+    """The theorem could not be opened; Pass@1 treats it as discarded, not failed."""
 
 
 class DojoCrashError(DojoError):

@@ -1,4 +1,4 @@
-"""The generator's input: retrieved premises prepended to the state within a byte budget (spec §5).
+"""The generator's input: retrieved premises prepended to the state within a byte budget.
 
 RP ``format_augmented_state``: walk the retrieved premises in rank order; drop each with probability
 ``p_drop`` (training only); skip any whose text + "\\n\\n" would overflow the budget ``max_len - len(state)``

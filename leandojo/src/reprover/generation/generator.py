@@ -1,6 +1,6 @@
 """ReProver's tactic generator at proof time: (retrieve,) format the input, beam search, clean up.
 
-Decoding follows RP ``prover/tactic_generator.py`` (spec §5): beam search with ``num_beams =
+Decoding follows RP ``prover/tactic_generator.py``: beam search with ``num_beams =
 num_return_sequences = num_samples``, no sampling, ``length_penalty = 0`` so a beam's score is its summed
 token log-probability, which is what best-first search adds along a path. Outputs lose any ``<a>`` marks
 and are de-duplicated keeping the first (best-scoring) copy, so fewer than ``num_samples`` may come back.

@@ -1,6 +1,6 @@
 """Retriever training data: one example per (tactic, positive premise), with sampled hard negatives.
 
-Following RP ``retrieval/datamodule.py`` (spec §4): tactics without a locatable premise are skipped in
+Following RP ``retrieval/datamodule.py``: tactics without a locatable premise are skipped in
 training; each example draws ``num_negatives`` negatives among the premises accessible to the theorem, of
 which ``num_in_file_negatives`` come from the *positive premise's own file* (hard: same topic, same
 vocabulary) and the rest from everywhere else that is accessible. If the file has too few other

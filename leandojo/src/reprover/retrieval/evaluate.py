@@ -1,4 +1,4 @@
-"""Retrieval evaluation over a split: R@1, R@10, MRR (spec §4; RP ``retrieval/evaluate.py``).
+"""Retrieval evaluation over a split: R@1, R@10, MRR (RP ``retrieval/evaluate.py``).
 
 Every tactic of the split is a query (its ``state_before`` at its theorem's position); its positives are
 the corpus premises its provenances name. Tactics without positives are skipped, as in RP. ``k`` premises

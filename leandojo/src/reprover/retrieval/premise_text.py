@@ -1,7 +1,7 @@
 """How a premise is written for the encoder (and for the generator's input): its code with its name marked.
 
 ReProver embeds a premise as its corpus ``code`` with the premise's own name wrapped as ``<a>FULL_NAME</a>``
-(RP ``Premise.serialize``; spec §4), so the encoder sees the fully qualified name even where the source
+(RP ``Premise.serialize``), so the encoder sees the fully qualified name even where the source
 used a short one (``theorem dvd_mul_right ...`` inside ``namespace Nat``). The rule:
 
 1. if the code contains ``_root_.FULL_NAME``, that text is replaced and nothing else is done;

@@ -1,4 +1,4 @@
-"""Best-first proof search (paper Sec. 5, RP ``prover/proof_search.py``; spec §6).
+"""Best-first proof search (paper Sec. 5, RP ``prover/proof_search.py``).
 
 Pop the open state with the highest cumulative log-probability, ask the generator for tactics, run them
 best first, add the outcomes to the graph, repeat. Edge cases, decided explicitly:
@@ -12,7 +12,7 @@ best first, add the outcomes to the graph, repeat. Edge cases, decided explicitl
 - **After a proof** is found while expanding a node, its remaining tactics are not run.
 - **Time limit** (``timeout`` s, wall clock from opening the theorem): checked before each generator call and
   each tactic. A response that arrives after the deadline is discarded, so a proof completed after the time
-  limit does not count (spec §9). Unlike RP, a proof found within the limits is never reset to OPEN.
+  limit does not count. Unlike RP, a proof found within the limits is never reset to OPEN.
 - **Expansion cap**: at most ``max_expansions`` expansions; a proof found during the last allowed one counts.
 - **Errors**: ``LeanError``, ``ProofGivenUp`` and tactic timeouts become FAILED error nodes; a crash ends the
   search with what it has (status "open" unless already proved); a theorem that cannot be opened is
@@ -47,7 +47,7 @@ from reprover.search.tree import Edge, ErrorNode, InternalNode, Node, ProofFinis
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Defaults are RP's evaluation settings (``prover/evaluate.py``, spec §6)."""
+    """Defaults are RP's evaluation settings (``prover/evaluate.py``)."""
 
     timeout: float = 600.0  # seconds per theorem (paper: 10-minute wall clock)
     max_expansions: int | None = None  # None = unlimited

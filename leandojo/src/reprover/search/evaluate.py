@@ -15,7 +15,7 @@ from reprover.search.result import DISCARDED, SearchResult, pass_at_1
 
 
 def deterministic_subset(theorems: list[TheoremRecord], num_theorems: int | None) -> list[TheoremRecord]:
-    """RP's order: sort by md5("file_path:full_name"), then keep the first ``num_theorems`` (spec §6)."""
+    """RP's order: sort by md5("file_path:full_name"), then keep the first ``num_theorems``."""
     ordered = sorted(theorems, key=lambda t: hashlib.md5(f"{t.file_path}:{t.full_name}".encode()).hexdigest())
     return ordered if num_theorems is None else ordered[:num_theorems]
 

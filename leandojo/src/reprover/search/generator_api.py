@@ -3,7 +3,7 @@
 Implementations: :class:`reprover.search.oracle.OracleGenerator` (recorded human tactics) and the ReProver
 seq2seq generator in :mod:`reprover.generation`, loaded from a checkpoint through
 ``reprover.generation.load_generator(ckpt, retriever_ckpt=None, **kwargs)``. ``theorem_pos`` is there for
-retrieval: premises are filtered by what is accessible at the theorem's start (spec §3.2).
+retrieval: premises are filtered by what is accessible at the theorem's start.
 """
 
 from __future__ import annotations

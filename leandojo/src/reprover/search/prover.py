@@ -2,7 +2,7 @@
 
 Ray actors (and the in-process path) receive a :class:`ProverSpec`, never live models or sessions, so the
 same code runs in this process, in local Ray actors, or on a Ray cluster: each worker loads its own generator
-copy and opens its own environment (RP ``DistributedProver``/``ProverActor``, spec §6).
+copy and opens its own environment (RP ``DistributedProver``/``ProverActor``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Status strings. "discarded": the theorem could not be opened (excluded from Pass@1, spec §6);
+# Status strings. "discarded": the theorem could not be opened (excluded from Pass@1);
 # "open": a limit (time, expansions) or a crash stopped the search before a proof or exhaustion.
 PROVED, FAILED, OPEN, DISCARDED = "proved", "failed", "open", "discarded"
 

@@ -1,4 +1,4 @@
-"""The search graph of best-first proof search (RP ``search_tree.py``, spec §6).
+"""The search graph of best-first proof search (RP ``search_tree.py``).
 
 Nodes are proof states (:class:`InternalNode`), the closed proof (:class:`ProofFinishedNode`) and failures
 (:class:`ErrorNode`: Lean error, timeout, ``sorry``). Edges carry the tactic. States are merged by their
