@@ -9,7 +9,8 @@
 # their newest checkpoint (repro.train). Time and memory: not yet measured (the paper reports ~5 days on one
 # A100 80 GB for the generator and ~2 days on 8 V100s for evaluation).
 set -euo pipefail
-cd "$(dirname "$0")"
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$SELF")"
 PY=${PY:-../.venv/bin/python}
 DATA=${DATA:-../data}
 SPLIT=${SPLIT:-random}          # random | novel_premises: one model set per split strategy (paper Sec. 6)
@@ -22,7 +23,7 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     --stage) STAGE=$2; shift 2 ;;
     --stop-stage) STOP_STAGE=$2; shift 2 ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,10p "$SELF"; exit 0 ;;
     *) echo "unknown option $1 (use --stage N --stop-stage M)" >&2; exit 2 ;;
   esac
 done

@@ -121,6 +121,12 @@ def test_a_dry_run_writes_nothing(tmp_path):
     assert not runs.exists() and not (tmp_path / "data").exists() and not list(tmp_path.iterdir())
 
 
+def test_help_prints_the_usage_from_any_folder(tmp_path):
+    out = subprocess.run(["bash", str(LEANDOJO / "reproduce.sh"), "--help"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and "--stop-stage" in out.stdout and "DRY_RUN=1" in out.stdout
+
+
 def test_an_unknown_option_is_refused(tmp_path):
     out = subprocess.run(["bash", str(LEANDOJO / "reproduce.sh"), "--stages", "3"], cwd=tmp_path,
                          env={**os.environ, "DRY_RUN": "1"}, capture_output=True, text=True, timeout=60)
