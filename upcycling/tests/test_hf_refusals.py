@@ -116,3 +116,15 @@ def test_the_console_script_reports_a_refusal_in_one_line(llama_dir, tmp_path, c
                        "--topk", "3", "--granularity", "2"])
     err = capsys.readouterr().err
     assert rc == 2 and "T=3 is not a multiple of granularity G=2" in err and "Traceback" not in err
+
+
+def test_the_console_script_reports_an_occupied_output_folder_in_one_line(llama_dir, tmp_path, capsys):
+    out = tmp_path / "moe"
+    out.mkdir()
+    (out / "old.txt").write_text("keep me")
+    rc = upcycle_main(["convert", "--dense", str(llama_dir), "--out", str(out), "--num-experts", "4", "--topk", "2"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"upcycle convert: error: --out {out} exists and is not empty; "
+                                        "pick a new folder or pass --overwrite"]
+    assert (out / "old.txt").read_text() == "keep me"

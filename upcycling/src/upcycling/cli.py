@@ -1,16 +1,18 @@
 """The `upcycle` console script: prepare token files, upcycle our checkpoints, run the experiments, and
-(when the HF interop module is installed) convert Hugging Face checkpoints.
+convert Hugging Face checkpoints.
 
 Subcommands are registered by small ``add_*_parser`` functions so each lives beside its implementation;
-heavy imports (torch, transformers) happen only inside the chosen command.
+heavy imports (torch, transformers) happen only inside the chosen command. Refusals (bad values, missing
+or occupied files) end in one ``upcycle <command>: error: ...`` line and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
+
+from upcycling.hf.cli import add_convert_parser
 
 
 def _add_prepare(sub: argparse._SubParsersAction) -> None:
@@ -91,19 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(sub)
     _add_upcycle(sub)
     _add_experiments(sub)
-    if _has_module("upcycling.hf.cli"):
-        from upcycling.hf.cli import add_convert_parser
-
-        add_convert_parser(sub)
+    add_convert_parser(sub)
     return parser
-
-
-def _has_module(name: str) -> bool:
-    """Whether an optional submodule is installed (the HF interop is developed separately)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     try:
         return int(args.func(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as e:
-        print(f"upcycle {args.command}: error: {e}", file=sys.stderr)
+    except (ValueError, KeyError, OSError, RuntimeError) as e:  # OSError: missing, occupied or unwritable paths
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e  # KeyError's str() adds quotes
+        print(f"upcycle {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
