@@ -25,6 +25,17 @@ def test_an_unknown_config_key_is_named(tmp_path):
         load_config(RunConfig, p)
 
 
+@pytest.mark.parametrize(("section", "match"), [
+    ({"init": {"glu_scaling": "cuberoot"}}, r"init\.glu_scaling='cuberoot'"),
+    ({"model": {"activation": "squared_relu"}, "init": {"glu_scaling": "exact"}}, "needs a gated MLP"),
+])
+def test_a_glu_scaling_that_cannot_apply_is_refused_at_load(tmp_path, section, match):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(section))
+    with pytest.raises(ValueError, match=match):
+        load_config(RunConfig, p)
+
+
 def test_a_bad_router_order_is_refused_at_load(tmp_path):
     p = tmp_path / "c.json"
     p.write_text(json.dumps({"moe": {"router_order": "pre_softmax"}}))
@@ -92,6 +103,9 @@ def test_the_upcycle_command_refuses_t_not_a_multiple_of_g_with_exit_code_2(tmp_
     assert not (tmp_path / "m.pt").exists()
     assert cli_main(["upcycle", "--dense", str(path), "--out", str(tmp_path / "m.pt"), "--moe", "E2G2T2"]) == 0
     assert torch.load(tmp_path / "m.pt", weights_only=True)["model"]["layers.0.mlp.router.weight"].shape == (4, 32)
+    code = cli_main(["upcycle", "--dense", str(path), "--out", str(tmp_path / "x.pt"), "--moe", "E2G2T2",
+                     "--glu-scaling", "exact"])  # the checkpoint's MLP is squared-ReLU, not gated
+    assert code == 2 and "needs a gated MLP" in capsys.readouterr().err
 
 
 def test_upcycling_an_moe_checkpoint_is_refused(tmp_path, capsys):

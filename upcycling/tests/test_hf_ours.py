@@ -64,15 +64,23 @@ def test_hf_configs_without_our_metadata_give_back_our_configs():
     assert configs_from_hf(hf_config(cfg, mixtral)) == (cfg, mixtral)
 
 
-def test_upcycling_ours_then_exporting_equals_exporting_then_upcycle_convert(tmp_path):
+@pytest.mark.parametrize(("granularity", "order", "glu_scaling"), [
+    (4, "softmax_topk", "paper"),  # s = 8: a = 2
+    (2, "softmax_topk", "exact"),  # s = 4·4/4 = 4: up and down ×2, gate ×1
+    (2, "topk_softmax", "paper"),  # s = 2: a = 2^(1/3), not a power of two, so rounding must agree too
+])
+def test_upcycling_ours_then_exporting_equals_exporting_then_upcycle_convert(tmp_path, granularity, order,
+                                                                               glu_scaling):
     """Both paths share the math (upcycling.upcycle): same seed → identical tensors, router included."""
     cfg = tiny()
-    moe = MoEConfig(num_experts=8, topk=4, granularity=4, router_order="softmax_topk")
+    moe = MoEConfig(num_experts=8, topk=4, granularity=granularity, router_order=order)
     dense = randomised(build_model(cfg))
     save_hf(tmp_path / "dense", dense.state_dict(), cfg, None)
-    convert_checkpoint(tmp_path / "dense", tmp_path / "via_hf", num_experts=8, topk=4, granularity=4,
-                       router_order="softmax_topk", seed=7)
-    moe_sd = upcycle_state_dict(dense.state_dict(), cfg, moe, generator=torch.Generator().manual_seed(7))
+    convert_checkpoint(tmp_path / "dense", tmp_path / "via_hf", num_experts=8, topk=4, granularity=granularity,
+                       router_order=order, glu_scaling=glu_scaling, seed=7,
+                       layout="mixtral" if order == "topk_softmax" else "qwen2_moe")  # the layout ours_to_hf picks
+    moe_sd = upcycle_state_dict(dense.state_dict(), cfg, moe, glu_scaling=glu_scaling,
+                                generator=torch.Generator().manual_seed(7))
     expected = ours_to_hf(moe_sd, cfg, moe)
     got = dict(SafetensorsCheckpoint(tmp_path / "via_hf").iter_tensors())
     assert got.keys() == expected.keys()

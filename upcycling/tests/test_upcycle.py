@@ -5,7 +5,7 @@ import torch
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import DenseMLP, build_model
 from upcycling.moe.layer import MoELayer
-from upcycling.upcycle import activation_scale, check_upcycling, upcycle_state_dict, weight_scale
+from upcycling.upcycle import activation_scale, check_moe_shape, upcycle_state_dict, weight_factors, weight_scale
 
 
 def tiny_gpt(**overrides) -> GPTConfig:
@@ -13,13 +13,13 @@ def tiny_gpt(**overrides) -> GPTConfig:
     return GPTConfig(**{**base, **overrides})
 
 
-def _upcycled_pair(name, order="topk_softmax", scaling=True, **gpt):
+def _upcycled_pair(name, order="topk_softmax", scaling=True, glu_scaling="paper", **gpt):
     torch.manual_seed(0)  # the same dense weights for every call
     cfg = tiny_gpt(**gpt)
     moe = MoEConfig.from_notation(name, router_order=order)
     dense = build_model(cfg).eval()
     moe_model = build_model(cfg, moe).eval()
-    sd = upcycle_state_dict(dense.state_dict(), cfg, moe, weight_scaling=scaling,
+    sd = upcycle_state_dict(dense.state_dict(), cfg, moe, weight_scaling=scaling, glu_scaling=glu_scaling,
                             generator=torch.Generator().manual_seed(1))
     moe_model.load_state_dict(sd, strict=True)
     return cfg, moe, dense, moe_model
@@ -62,6 +62,34 @@ def test_granular_upcycled_gpt_logits_equal_dense_after_scaling():
     _, _, dense, moe_model = _upcycled_pair("E8G8T8", activation="squared_relu")
     tokens = torch.randint(0, 64, (2, 16))
     torch.testing.assert_close(moe_model(tokens).logits, dense(tokens).logits, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_exact_glu_scaling_makes_granular_swiglu_logits_equal_dense(bias):
+    _, _, dense, moe_model = _upcycled_pair("E2G4T4", glu_scaling="exact", activation="swiglu", bias=bias)
+    tokens = torch.randint(0, 64, (2, 16))
+    torch.testing.assert_close(moe_model(tokens).logits, dense(tokens).logits, atol=1e-5, rtol=0)
+
+
+def test_the_papers_cube_root_rule_is_only_approximate_for_swiglu():
+    """silu is not homogeneous, so s^(1/3) on gate, up and down misses the dense output (README, step 0)."""
+    _, _, dense, moe_model = _upcycled_pair("E2G4T4", glu_scaling="paper", activation="swiglu")
+    tokens = torch.randint(0, 64, (2, 16))
+    ref, out = dense(tokens).logits, moe_model(tokens).logits
+    assert (out - ref).abs().max() > 1e-4  # measurably off ...
+    assert ((out - ref).norm() / ref.norm()) < 0.05  # ... but close
+
+
+def test_weight_factors_of_the_two_glu_rules():
+    moe = MoEConfig.from_notation("E2G4T4", router_order="topk_softmax")  # s = G = 4
+    assert weight_factors(moe, "swiglu") == pytest.approx({"gate": 4 ** (1 / 3), "up": 4 ** (1 / 3),
+                                                           "down": 4 ** (1 / 3)})
+    assert weight_factors(moe, "swiglu", glu_scaling="exact") == {"gate": 1.0, "up": 2.0, "down": 2.0}
+    assert weight_factors(moe, "squared_relu") == pytest.approx({"up": 4 ** (1 / 3), "down": 4 ** (1 / 3)})
+    assert weight_factors(moe, "swiglu", weight_scaling=False, glu_scaling="exact") == dict.fromkeys(
+        ("gate", "up", "down"), 1.0)
+    with pytest.raises(ValueError, match="needs a gated MLP"):
+        weight_factors(moe, "gelu", glu_scaling="exact")
 
 
 def test_virtual_group_router_rows_are_tied_and_experts_cycle_through_shards():
@@ -110,7 +138,7 @@ def test_weight_scale_matches_the_paper_values():
 def test_impossible_layouts_are_refused_before_any_work(moe, match):
     cfg = tiny_gpt()
     with pytest.raises(ValueError, match=match):
-        check_upcycling(cfg, moe)
+        check_moe_shape(cfg.ffn_hidden, moe)
     with pytest.raises(ValueError, match=match):
         upcycle_state_dict({}, cfg, moe)  # an empty dict proves nothing was read first
 

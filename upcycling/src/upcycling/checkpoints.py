@@ -42,7 +42,7 @@ def check_same_model(expected: GPTConfig, found: GPTConfig, source: str) -> None
 
 
 def initial_state(path: str | os.PathLike, cfg: GPTConfig, moe: MoEConfig | None, *, weight_scaling: bool,
-                  router_init_std: float, seed: int) -> dict[str, torch.Tensor]:
+                  router_init_std: float, seed: int, glu_scaling: str = "paper") -> dict[str, torch.Tensor]:
     """Weights to start from: the dense checkpoint's (dense run) or their upcycled MoE version."""
     state = load_checkpoint(path)
     dense_cfg, dense_moe = read_checkpoint_configs(state, str(path))
@@ -52,17 +52,18 @@ def initial_state(path: str | os.PathLike, cfg: GPTConfig, moe: MoEConfig | None
     if moe is None:
         return state["model"]
     gen = torch.Generator().manual_seed(seed)
-    return upcycle_state_dict(state["model"], cfg, moe, weight_scaling=weight_scaling,
+    return upcycle_state_dict(state["model"], cfg, moe, weight_scaling=weight_scaling, glu_scaling=glu_scaling,
                               router_init_std=router_init_std, generator=gen)
 
 
 def upcycle_checkpoint_file(dense: str, out: str, notation: str, *, router_order: str, weight_scaling: bool,
-                            seed: int = 0) -> str:
+                            seed: int = 0, glu_scaling: str = "paper") -> str:
     """`upcycle upcycle`: write {"model", "config"} for the MoE version of a dense checkpoint."""
     state = load_checkpoint(dense)
     cfg, _ = read_checkpoint_configs(state, dense)
     moe = MoEConfig.from_notation(notation, router_order=router_order)
-    sd = initial_state(dense, cfg, moe, weight_scaling=weight_scaling, router_init_std=0.02, seed=seed)
+    sd = initial_state(dense, cfg, moe, weight_scaling=weight_scaling, router_init_std=0.02, seed=seed,
+                       glu_scaling=glu_scaling)
     payload = {"model": sd, "config": {"model": dataclasses.asdict(cfg), "moe": dataclasses.asdict(moe)}}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_save(out, lambda f: torch.save(payload, f))

@@ -52,6 +52,8 @@ def _add_upcycle(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--moe", required=True, help="paper notation, e.g. E8G1T2 or E8G8T8")
     p.add_argument("--router", choices=["softmax_topk", "topk_softmax"], default="softmax_topk")
     p.add_argument("--no-weight-scaling", action="store_true")
+    p.add_argument("--glu-scaling", choices=["paper", "exact"], default="paper",
+                   help="SwiGLU only. paper: s^(1/3) on gate, up, down; exact: s^(1/2) on up and down (dense-equal)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random router rows")
     p.set_defaults(func=_run_upcycle)
 
@@ -60,7 +62,8 @@ def _run_upcycle(args: argparse.Namespace) -> int:
     from upcycling.checkpoints import upcycle_checkpoint_file
 
     report = upcycle_checkpoint_file(args.dense, args.out, args.moe, router_order=args.router,
-                                     weight_scaling=not args.no_weight_scaling, seed=args.seed)
+                                     weight_scaling=not args.no_weight_scaling, seed=args.seed,
+                                     glu_scaling=args.glu_scaling)
     print(report)
     return 0
 

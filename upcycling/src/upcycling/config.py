@@ -19,6 +19,7 @@ Activation = Literal["squared_relu", "swiglu", "gelu"]
 Norm = Literal["rmsnorm", "layernorm"]
 RouterOrder = Literal["softmax_topk", "topk_softmax"]
 DropPolicy = Literal["probs", "position"]
+GluScaling = Literal["paper", "exact"]
 
 _NOTATION = re.compile(r"^E(\d+)G(\d+)T(\d+)$")
 
@@ -163,8 +164,17 @@ class InitConfig:
     """dense checkpoint (our .pt) to start from; ignored once the run folder holds a checkpoint"""
     weight_scaling: bool = True
     """scale W1 and W2 of the upcycled experts (paper Eq. 2)"""
+    glu_scaling: str = "paper"
+    """how SwiGLU experts are scaled: paper = a = s^(1/3) on gate, up and down (paper §2, Megatron; only
+    approximately dense-equal, silu is not homogeneous); exact = s^(1/2) on up and down, gate unchanged
+    (dense-equal for topK-then-softmax). See ``upcycling.upcycle``"""
     router_init_std: float = 0.02
     """std of the random router rows (Megatron init_method_std)"""
+
+    def __post_init__(self) -> None:
+        if self.glu_scaling not in get_args(GluScaling):
+            raise ValueError(f"init.glu_scaling={self.glu_scaling!r}; use one of {get_args(GluScaling)} "
+                             "(paper = s^(1/3) on every projection, exact = s^(1/2) on up and down)")
 
 
 @dataclass
@@ -179,6 +189,9 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.moe is not None:
             self.moe.expert_ffn_hidden(self.model.ffn_hidden)
+        if self.init.glu_scaling == "exact" and self.model.activation != "swiglu":
+            raise ValueError(f"init.glu_scaling='exact' needs a gated MLP, but model.activation="
+                             f"{self.model.activation!r}; set model.activation=swiglu or init.glu_scaling=paper")
         if self.train.fsdp and self.model.tied_embeddings:
             raise ValueError("train.fsdp=true with model.tied_embeddings=true is not supported (the head would read "
                              "a sharded embedding); untie the embeddings or use DDP")

@@ -76,7 +76,8 @@ def build_model_for_run(cfg: RunConfig, run_dir: Path) -> GPT:
     model = build_model(cfg.model, cfg.moe)
     if cfg.init.init_from and find_latest_valid(run_dir) is None:
         sd = initial_state(cfg.init.init_from, cfg.model, cfg.moe, weight_scaling=cfg.init.weight_scaling,
-                           router_init_std=cfg.init.router_init_std, seed=cfg.train.seed)
+                           router_init_std=cfg.init.router_init_std, seed=cfg.train.seed,
+                           glu_scaling=cfg.init.glu_scaling)
         model.load_state_dict(sd, strict=True)
         log.info("initialised from %s%s", cfg.init.init_from,
                  f" upcycled to {cfg.moe.name()}" if cfg.moe is not None else "")

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import torch
 
-from upcycling.hf.experts import expert_tensors, virtual_group_router
+from upcycling.hf.experts import expert_tensors
 from upcycling.hf.layouts import DENSE_MLP_KEY, DROPPED_KEY
 from upcycling.hf.plan import ConversionPlan, check_out_dir, plan_conversion
 from upcycling.hf.safetensors_io import ShardedWriter, parse_size
-from upcycling.upcycle import activation_scale
+from upcycling.upcycle import activation_scale, virtual_group_router
 
 log = logging.getLogger(__name__)
 

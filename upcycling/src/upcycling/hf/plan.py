@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from upcycling.config import MoEConfig
-from upcycling.hf.experts import GluScaling, check_layout, part_factors
+from upcycling.config import GluScaling, MoEConfig
+from upcycling.hf.experts import part_factors
 from upcycling.hf.layouts import (
     ANY_MLP_KEY,
     DENSE_MLP_KEY,
@@ -27,6 +27,7 @@ from upcycling.hf.layouts import (
     moe_config,
 )
 from upcycling.hf.safetensors_io import SafetensorsCheckpoint
+from upcycling.upcycle import check_moe_shape
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def plan_conversion(
     cfg = read_dense_config(dense_dir)
     moe = MoEConfig(num_experts=num_experts, topk=topk, granularity=granularity, router_order=router_order,
                     aux_loss_coeff=aux_loss_coeff)
-    check_layout(cfg["intermediate_size"], moe)
+    check_moe_shape(cfg["intermediate_size"], moe)
     name = choose_layout(cfg["model_type"], router_order, granularity, layout)
     check_out_dir(out_dir, overwrite)
     if out_dir.resolve() == dense_dir.resolve():
