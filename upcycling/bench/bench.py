@@ -9,17 +9,14 @@ a dense SwiGLU MLP of equal active FLOPs (intermediate width T·F_e). Run from `
     python bench/bench.py                 # CPU: small sizes (< 2 min); CUDA: the reference sizes in bf16
     python bench/bench.py --toy --no-append
 
-It prints tokens/s and the ratios and appends them, with machine, versions, date and git hash, to
-``bench/RESULTS.md``.
+It prints tokens/s and the ratios and appends them to ``bench/RESULTS.md``, under a header naming the
+environment the way every benchmark here does (``repro.envinfo.describe``: date, git hash, device, load,
+torch and Python versions).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
@@ -29,10 +26,11 @@ from upcycling.model import DenseMLP
 from upcycling.moe.layer import MoELayer
 
 from repro.atomic import atomic_write_text
+from repro.envinfo import describe, git_hash
 
 HERE = Path(__file__).resolve().parent
 SIZES = {  # hidden, expert ffn, experts, top-k, tokens
-    "cuda": (2048, 8192, 8, 2, 16384),  # the issue's reference (H200: transformers 29.6 ms eager / 25.9 grouped_mm)
+    "cuda": (2048, 8192, 8, 2, 16384),  # the H200 reference sizes (reported: transformers 29.6 / 25.9 ms)
     "cpu": (256, 512, 8, 2, 2048),
     "toy": (32, 64, 4, 2, 64),
 }
@@ -89,28 +87,6 @@ def agreement(models: dict[str, torch.nn.Module], x: torch.Tensor) -> dict[str, 
                 for k, m in models.items() if k.startswith("transformers")}
 
 
-def machine(device: str) -> str:
-    """GPU name, or CPU model with threads and the 1-minute load (other processes skew CPU timings)."""
-    if device == "cuda":
-        return torch.cuda.get_device_name()
-    load = f", load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores" if hasattr(os, "getloadavg") else ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ({torch.get_num_threads()} threads{load})"
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def git_hash() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def run(args: argparse.Namespace) -> tuple[str, dict[str, float]]:
     """Time every contender; returns the markdown report and tokens/s per contender."""
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -127,11 +103,13 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, float]]:
         raise RuntimeError(f"the transformers block disagrees with ours on the same weights: {diffs}")
     seconds = {k: time_fwd_bwd(k, m, x, gy, args.iters, args.warmup) for k, m in models.items()}
     tps = {k: tokens / s for k, s in seconds.items()}
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     import transformers
 
-    lines = [f"## {when} · {git_hash()} · {device}: {machine(device)}",
-             f"torch {torch.__version__}, transformers {transformers.__version__}; hidden {h}, expert ffn {f}, "
+    env = describe(device)
+    env["git"] = git_hash(HERE.parent)  # "+dirty" when this subproject's tracked files differ from HEAD
+    lines = [f"## {env['date']} · {env['git']} · {device}: {env['device']}, load {env['load']}",
+             f"torch {env['torch']}, transformers {transformers.__version__}, Python {env['python']}; "
+             f"hidden {h}, expert ffn {f}, "
              f"{n} experts top-{t}, {tokens} tokens, {str(dtype).removeprefix('torch.')}, {args.iters} timed "
              f"iterations after {args.warmup} warm-up; max relative output difference vs ours: "
              + ", ".join(f"{k} {v:.1e}" for k, v in diffs.items()), "",
@@ -148,9 +126,9 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, float]]:
 
 def append_results(path: Path, report: str) -> None:
     head = ("# Benchmark results: MoE layer forward+backward\n\nOne section per run of `bench/bench.py` "
-            "(newest last). Reference on an H200 (issue): transformers block 29.6 ms eager / 25.9 ms grouped_mm, "
-            "dense MLP of equal FLOPs 16.4 ms (hidden 2048, expert ffn 8192, 8 experts top-2, 16,384 tokens, "
-            "bf16).\n\n")
+            "(newest last). Reference reported to us for an H200 (not measured here): transformers block "
+            "29.6 ms eager / 25.9 ms grouped_mm, dense MLP of equal FLOPs 16.4 ms (hidden 2048, expert ffn 8192, "
+            "8 experts top-2, 16,384 tokens, bf16).\n\n")
     old = path.read_text(encoding="utf-8") if path.is_file() else head
     atomic_write_text(path, old.rstrip("\n") + "\n\n" + report)
 
