@@ -1,7 +1,7 @@
 """The element-wise MLP nonlinearities shared by the dense MLP and the experts.
 
 Element-wise along the intermediate axis is what makes granular upcycling exact: an MLP of width F equals
-the sum of G MLPs over disjoint slices of that axis (spec §1.3).
+the sum of G MLPs over disjoint slices of that axis.
 """
 
 from __future__ import annotations

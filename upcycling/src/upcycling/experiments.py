@@ -6,7 +6,7 @@ a markdown table and loss-curve PNGs under ``out_dir``. A finished run leaves ``
 and is skipped on re-run; a cut-off run resumes from its checkpoint (repro's Trainer). The demo is the
 first two arms of the full suite with identical configs, so `make reproduce` after `make demo` reuses them.
 
-Arms (paper §3, spec §1.8): the reference arm is E8G1T2, softmax-then-topK, weight scaling, LR reset to
+Arms (paper §3): the reference arm is E8G1T2, softmax-then-topK, weight scaling, LR reset to
 the pretraining peak + cosine. (a) dense continued training (same LR recipe) vs the reference;
 (b) topK-then-softmax; (c) E8G8T8 and E8G1T2 with and without weight scaling; (d) constant LR at the
 pretraining minimum. Continuation arms are independent, so they run ``jobs`` at a time, one thread each
@@ -75,7 +75,7 @@ def arm_config(base: RunConfig, arm: Arm, dense_ckpt: str, steps: int) -> RunCon
     if arm.moe is not None:
         cfg = dataclasses.replace(cfg, moe=MoEConfig.from_notation(arm.moe, router_order=arm.router))
     peak, floor = base.train.optimizer.lr, base.train.optimizer.lr * base.train.schedule.min_lr_ratio
-    if arm.lr == "constant":  # spec §1.7 (i): the pretraining minimum, held
+    if arm.lr == "constant":  # the paper's constant-LR recipe: the pretraining minimum, held
         cfg.train.optimizer.lr = floor
         cfg.train.schedule = dataclasses.replace(cfg.train.schedule, name="constant", warmup_steps=0)
     else:  # (ii): back to the pretraining peak, cosine down to the same minimum

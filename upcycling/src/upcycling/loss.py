@@ -1,4 +1,4 @@
-"""The training objective: next-token cross-entropy plus the MoE layers' auxiliary losses (spec §1.6)."""
+"""The training objective: next-token cross-entropy plus the MoE layers' auxiliary losses."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Training a dense or MoE GPT with repro's Trainer (DDP under torchrun, FSDP2 with train.fsdp=true).
 
-The LR recipes of spec §1.7 are plain schedule configs: *reset* = ``optimizer.lr`` at the pretraining
+The paper's two LR recipes are plain schedule configs: *reset* = ``optimizer.lr`` at the pretraining
 peak with ``schedule.name=cosine`` (``min_lr_ratio`` down to the pretraining minimum); *constant* =
 ``optimizer.lr`` at the pretraining minimum with ``schedule.name=constant``.
 

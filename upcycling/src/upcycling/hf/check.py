@@ -1,4 +1,4 @@
-"""The equivalence check users expect after upcycling (spec §5): dense vs MoE logits on the same tokens.
+"""The equivalence check users expect after upcycling: dense vs MoE logits on the same tokens.
 
 Both folders are loaded with plain ``AutoModelForCausalLM.from_pretrained`` (no custom code), in fp32 on
 CPU unless told otherwise, and run on the same random tokens. For coarse topK-then-softmax (and granular

@@ -16,11 +16,12 @@ Targets, checked against the installed ``transformers`` 5.x modelling code:
   output is then exactly 0); q/k/v bias iff ``qkv_bias``, o without bias; per-layer ``layer_types``. Used
   for softmax-then-topK, for granular experts, and for every Qwen2 source (its q/k/v biases).
 
-Differences from the spec table (§1.11) found in the installed code: Qwen2-MoE cannot drop its shared expert
-(there is no switch), so "absent" means a zero-width shared expert written explicitly; ``decoder_sparse_step``
-must be 1 and ``mlp_only_layers`` empty so that every layer is MoE; Qwen2-MoE has no ``head_dim`` field but
-its attention reads ``config.head_dim`` when present, so we write it; Qwen2-MoE and Qwen2 derive different
-sliding-window layer patterns from ``max_window_layers``, so ``layer_types`` is always written explicitly.
+Details the installed modelling code imposes, each unlike what a first reading of the two layouts suggests:
+Qwen2-MoE cannot drop its shared expert (there is no switch), so "absent" means a zero-width shared expert
+written explicitly; ``decoder_sparse_step`` must be 1 and ``mlp_only_layers`` empty so that every layer is
+MoE; Qwen2-MoE has no ``head_dim`` field but its attention reads ``config.head_dim`` when present, so we
+write it; Qwen2-MoE and Qwen2 derive different sliding-window layer patterns from ``max_window_layers``, so
+``layer_types`` is always written explicitly.
 Qwen3-MoE and OLMoE are not targets for these sources: both RMS-normalise q and k (Qwen3-MoE per head, OLMoE
 over the whole projection), which a Llama/Mistral/Qwen2 attention does not do, so no weights make them equal
 to the dense model.

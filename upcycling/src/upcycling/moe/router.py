@@ -1,6 +1,6 @@
 """The MoE router: logits x·W_rᵀ, the two probability orders, and the auxiliary losses.
 
-Two orders (paper §2.1.2; spec §1.5):
+Two orders (paper §2.1.2):
 - ``softmax_topk`` (Megatron ``--moe-router-pre-softmax``): p = Softmax(logits) over all N experts, keep the
   top T *without renormalising*; the kept weights sum to < 1 and carry the router's absolute confidence.
 - ``topk_softmax`` (Megatron default; equal to HF Mixtral's softmax → top-k → renormalise): softmax over the
@@ -51,7 +51,7 @@ def tokens_per_expert(indices: torch.Tensor, num_experts: int) -> torch.Tensor:
 
 
 def switch_load_balancing_loss(probs: torch.Tensor, indices: torch.Tensor, coeff: float) -> torch.Tensor:
-    """Switch/ST-MoE auxiliary loss as Megatron computes it (spec §1.6).
+    """Switch/ST-MoE auxiliary loss as Megatron computes it (paper §3.3: α = 1e-2).
 
     L = α · N · Σ_e f_e · P_e with f_e = count_e / (S·T) (share of assignments to expert e) and
     P_e = mean_t p_{t,e} (mean probability over all N experts). Perfectly balanced routing gives L = α;
