@@ -76,7 +76,8 @@ def test_the_shared_train_command_line_parses_config_run_dir_and_overrides(tmp_p
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({"name": "t"}))
     args = parse_train_args("x", ["-c", str(path), "model.hidden=8", "train.max_steps=3"])
-    assert args.run_dir.as_posix() == "runs/tiny"
+    assert args.run_dir.as_posix() == "runs/tiny+model.hidden=8+train.max_steps=3"
+    assert parse_train_args("x", ["-c", str(path)]).run_dir.as_posix() == "runs/tiny"
     cfg = load_run_config(Cfg, args)
     assert cfg.model.hidden == 8 and cfg.train.max_steps == 3 and cfg.name == "t"
 

@@ -83,3 +83,21 @@ def test_step_metrics_are_averaged_into_the_log(tmp_path):
             tmp_path, env=CPU).fit()
     rec = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
     assert rec["half"] == pytest.approx(rec["loss"] / 2, rel=1e-5)
+
+
+def test_a_spent_time_budget_ends_the_run_with_validation_and_a_checkpoint(tmp_path):
+    seen = {}
+
+    def val_fn(model):
+        seen["logger"] = trainer.logger
+        return {"val_loss": 1.0}
+
+    cfg = toy_trainer_config(max_steps=50, max_time_s=1e-9, val_every=0)
+    trainer = Trainer(cfg, ToyModel(), toy_step, toy_loader(ToyRegression(), 4), tmp_path, env=CPU, val_fn=val_fn)
+    state = trainer.fit()
+    assert state.step == 1
+    assert (tmp_path / "latest.txt").read_text().strip() == "ckpt_000000001.pt"
+    assert seen["logger"] is not None  # hooks (audio, images) can log through the run's logger
+    resumed = Trainer(toy_trainer_config(max_steps=3), ToyModel(), toy_step, toy_loader(ToyRegression(), 4),
+                      tmp_path, env=CPU).fit()
+    assert resumed.step == 3

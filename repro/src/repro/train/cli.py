@@ -7,6 +7,7 @@ dataclass (unknown keys are errors), never through ad-hoc flags.
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -28,14 +29,23 @@ def train_arg_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("-c", "--config", type=Path, help="JSON config (configs/*.json); defaults if omitted")
     p.add_argument("--run-dir", type=Path, default=None,
                    help="run folder for checkpoints and logs; re-running with the same folder resumes "
-                        "(default: runs/<config name>)")
+                        "(default: runs/<config name>[+overrides])")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. train.optimizer.lr=1e-4")
     return p
 
 
+def default_run_dir(config_path: str | Path | None, overrides: list[str], root: str | Path = "runs") -> Path:
+    """``runs/<config name>[+key=value...]``: the folder name says what was run (ESPnet-style), so two
+    runs that differ by an override never resume each other's checkpoints."""
+    name = Path(config_path).stem if config_path else "default"
+    if overrides:
+        name += "+" + "+".join(re.sub(r"[^A-Za-z0-9_.=-]", "_", o) for o in overrides)
+    return Path(root) / name[:200]
+
+
 def parse_train_args(description: str, argv: list[str] | None = None) -> TrainArgs:
     args = train_arg_parser(description).parse_args(argv)
-    run_dir = args.run_dir or Path("runs") / (args.config.stem if args.config else "default")
+    run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
     return TrainArgs(args.config, list(args.overrides), run_dir)
 
 

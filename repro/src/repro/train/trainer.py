@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,9 @@ class Trainer:
         self.meter = ThroughputMeter()
         self.last_checkpoint: Path | None = None
         self._pending_rng: dict[str, Any] | None = None
+        self._start_time = time.monotonic()
+        self._out_of_time = False  # set once train.max_time_s is spent (all ranks agree)
+        self.logger: RunLogger | None = None  # the run's logger while fit() runs (for audio/image hooks)
 
     # ---- public API -------------------------------------------------------------------------------
     def fit(self) -> LoopState:
@@ -116,10 +120,13 @@ class Trainer:
                 save_config(self.full_config, self.run_dir / "config.json")
         logger = RunLogger(self.run_dir, enabled=self.env.is_main, total_steps=self.cfg.max_steps,
                            initial_step=self.state.step, tensorboard=self.cfg.tensorboard, progress=self.cfg.progress)
+        self.logger = logger
+        self._start_time = time.monotonic()
         try:
             self._loop(logger)
         finally:
             logger.close()
+            self.logger = None
         return self.state
 
     def resume(self) -> bool:
@@ -136,7 +143,7 @@ class Trainer:
     # ---- the loop ---------------------------------------------------------------------------------
     def _loop(self, logger: RunLogger) -> None:
         window: dict[str, float] = {}
-        while self.state.step < self.cfg.max_steps:
+        while not self._finished():
             if self.sampler is not None:
                 self.sampler.set_epoch(self.state.epoch)
                 self.sampler.set_start(self.state.batch_in_epoch)
@@ -144,7 +151,7 @@ class Trainer:
             if self._pending_rng is not None:
                 set_rng_state(self._pending_rng)
                 self._pending_rng = None
-            while self.state.step < self.cfg.max_steps:
+            while not self._finished():
                 stats = self._optimizer_step(batches)
                 if stats is None:  # epoch exhausted
                     break
@@ -159,9 +166,15 @@ class Trainer:
         if self.last_checkpoint is None or not self.last_checkpoint.name.endswith(f"{self.state.step:09d}.pt"):
             self.save()
 
+    def _finished(self) -> bool:
+        return self.state.step >= self.cfg.max_steps or self._out_of_time
+
     def _after_step(self, logger: RunLogger, window: dict[str, float]) -> None:
         step, cfg = self.state.step, self.cfg
-        if step % cfg.log_every == 0 or step == cfg.max_steps:
+        last = self._finished()
+        if last and self._out_of_time:
+            log.info("train.max_time_s=%.0f spent: step %d is the last of this run", cfg.max_time_s, step)
+        if step % cfg.log_every == 0 or last:
             n = window.pop("_n", 1.0)
             scalars = {k: v / n for k, v in window.items()}
             scalars["lr"] = self.scheduler.get_last_lr()[0]
@@ -169,9 +182,9 @@ class Trainer:
             logger.scalars(step, scalars)
             logger.progress(step, {"loss": scalars.get("loss", float("nan")), "lr": scalars["lr"]})
             window.clear()
-        if self.val_fn is not None and ((cfg.val_every and step % cfg.val_every == 0) or step == cfg.max_steps):
+        if self.val_fn is not None and ((cfg.val_every and step % cfg.val_every == 0) or last):
             logger.scalars(step, self.validate(), split="val")
-        if step % cfg.ckpt_every == 0 and step < cfg.max_steps:
+        if step % cfg.ckpt_every == 0 and not last:
             self.save()
 
     def _optimizer_step(self, batches) -> dict[str, float] | None:
@@ -205,8 +218,10 @@ class Trainer:
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
         if hasattr(grad_norm, "full_tensor"):  # FSDP2 returns a DTensor
             grad_norm = grad_norm.full_tensor()
-        # one host sync per step: the loss (mean over ranks) and the global grad norm together
-        loss_val, norm_val = all_reduce_mean(torch.stack([loss, grad_norm.float().to(loss.device)]), self.env).tolist()
+        # one host sync per step: loss (mean over ranks), global grad norm, and whether any rank is out of time
+        over = float(self.cfg.max_time_s > 0 and time.monotonic() - self._start_time > self.cfg.max_time_s)
+        both = torch.stack([loss, grad_norm.float().to(loss.device), loss.new_tensor(over)])
+        loss_val, norm_val, over_any = all_reduce_mean(both, self.env).tolist()
         step = self.state.step + 1
         if not math.isfinite(loss_val) or (not math.isfinite(norm_val) and self.precision != "fp16"):
             self.optimizer.zero_grad(set_to_none=True)
@@ -219,6 +234,7 @@ class Trainer:
         self.scaler.update()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
+        self._out_of_time = over_any > 0
         return {"_n": 1.0, "loss": loss_val, "grad_norm": norm_val, **metrics}
 
     @torch.no_grad()

@@ -50,6 +50,9 @@ class TrainerConfig:
     """optimizer steps between checkpoints (one is always written at the end)"""
     keep_last: int = 2
     """checkpoints kept in the run folder; the newest may be mid-write, so keep at least 2"""
+    max_time_s: float = 0.0
+    """wall-clock budget in seconds for this invocation: once spent, the current step is the last (final
+    validation and checkpoint as usual; re-running resumes). 0 = no limit. For demos and cluster time limits"""
     tensorboard: bool = True
     progress: bool = True
     """show a tqdm bar on rank 0"""
