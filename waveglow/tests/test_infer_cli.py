@@ -108,3 +108,39 @@ def test_denoiser_option_changes_the_audio_but_not_its_length(tmp_path, checkpoi
     denoised, _ = sf.read(str(tmp_path / "denoised" / "m.wav"))
     assert len(plain) == len(denoised) == 12 * HOP
     assert not np.allclose(plain, denoised)
+
+
+def count_torch_loads(monkeypatch) -> list[str]:
+    """Every ``torch.load`` call from now on records the file it opened."""
+    calls: list[str] = []
+    real = torch.load
+
+    def counting(f, *args, **kwargs):
+        calls.append(str(f))
+        return real(f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", counting)
+    return calls
+
+
+def test_copy_synthesis_uses_the_checkpoints_data_settings_and_reads_the_file_once(tmp_path, monkeypatch):
+    cfg = load_config(WaveGlowConfig, TINY, ["model.n_flows=2", "model.wn.n_layers=2", "model.wn.n_channels=8",
+                                             "data.sampling_rate=16000"])
+    torch.manual_seed(0)
+    path = save_checkpoint({"model": WaveGlow(cfg.model).state_dict(), "config": to_dict(cfg)}, tmp_path, step=1)
+    model, saved = load_checkpoint(path, with_config=True)
+    assert saved == cfg and isinstance(model, WaveGlow)
+    clip = wav_file(tmp_path / "at16k.wav", 0.3, sr=16000)  # refused at the official 22050 Hz
+    calls = count_torch_loads(monkeypatch)
+    assert main(["-c", str(path), "-f", str(clip), "-o", str(tmp_path / "out")]) == 0
+    assert calls == [str(path)]
+    assert sf.info(str(tmp_path / "out" / "at16k.wav")).samplerate == 16000
+
+
+def test_official_checkpoint_comes_with_the_official_data_settings(monkeypatch):
+    official = Path(__file__).parent / "fixtures" / "official_tiny.pt"
+    calls = count_torch_loads(monkeypatch)
+    model, cfg = load_checkpoint(official, with_config=True)
+    assert len(calls) == 1  # the official pickle is read once, not again for the conversion
+    assert cfg is not None and cfg.model == model.cfg
+    assert cfg.data == WaveGlowConfig().data

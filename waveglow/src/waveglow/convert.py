@@ -95,14 +95,18 @@ def _add_missing_weight_norm(state: dict[str, Tensor]) -> None:
             _store_weight_normed(state, layer, state.pop(key), state.pop(f"{layer}.bias"))
 
 
-def read_official(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Official-named flat state dict (weight-normed, fused layout) and facts about the file."""
-    try:
-        obj = load_restricted(path)
-    except Exception as e:  # truncated file, foreign pickle, refused global
-        raise CheckpointError(
-            f"{path}: cannot be read as a WaveGlow checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:300]})"
-        ) from None
+def read_official(path: str | os.PathLike, obj: Any = None) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Official-named flat state dict (weight-normed, fused layout) and facts about the file.
+
+    ``obj`` is the file's content when the caller has already read it (``load_restricted``), so that a
+    multi-gigabyte checkpoint is unpickled once.
+    """
+    if obj is None:
+        try:
+            obj = load_restricted(path)
+        except Exception as e:  # truncated file, foreign pickle, refused global
+            raise CheckpointError(f"{path}: cannot be read as a WaveGlow checkpoint "
+                                  f"({type(e).__name__}: {str(e).splitlines()[0][:300]})") from None
     info: dict[str, Any] = {"stride": None}
     root = obj.get("model") if isinstance(obj, dict) else obj
     if is_record(root, "WaveGlow"):
@@ -183,9 +187,11 @@ def map_official_state(state: dict[str, Tensor], model: WaveGlow, source: str) -
     return out
 
 
-def convert_official(path: str | os.PathLike) -> tuple[WaveGlowModelConfig, dict[str, Tensor], dict[str, Any]]:
-    """(model config, our weight-normed state dict, facts) for an official checkpoint file."""
-    state, info = read_official(path)
+def convert_official(path: str | os.PathLike,
+                     obj: Any = None) -> tuple[WaveGlowModelConfig, dict[str, Tensor], dict[str, Any]]:
+    """(model config, our weight-normed state dict, facts) for an official checkpoint file (``obj``: its
+    content, when already read)."""
+    state, info = read_official(path, obj)
     cfg = infer_model_config(state, info["stride"], str(path))
     model = WaveGlow(cfg)
     ours = map_official_state(state, model, str(path))
@@ -194,13 +200,19 @@ def convert_official(path: str | os.PathLike) -> tuple[WaveGlowModelConfig, dict
     return cfg, ours, info
 
 
+def official_config(cfg: WaveGlowModelConfig) -> WaveGlowConfig:
+    """The full config an official model implies: its shapes, and the official data settings (official files
+    carry no config; the STFT window and hop are the upsampler's kernel and stride, as in the official code)."""
+    data = WaveGlowDataConfig(filter_length=cfg.upsample_kernel, hop_length=cfg.upsample_stride,
+                              win_length=cfg.upsample_kernel)
+    return WaveGlowConfig(model=cfg, data=data)
+
+
 def save_converted(cfg: WaveGlowModelConfig, state: dict[str, Tensor], out: str | os.PathLike,
                    source: str, iteration: int | None) -> Path:
     """Write our checkpoint format (model + full config), atomically."""
-    data = WaveGlowDataConfig(filter_length=cfg.upsample_kernel, hop_length=cfg.upsample_stride,
-                              win_length=cfg.upsample_kernel)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(), "model": state,
-               "config": to_dict(WaveGlowConfig(model=cfg, data=data)),
+               "config": to_dict(official_config(cfg)),
                "converted_from": {"path": str(source), "iteration": iteration}}
     return atomic_save(out, lambda f: torch.save(payload, f))
 

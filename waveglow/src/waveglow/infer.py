@@ -29,9 +29,8 @@ from tqdm.auto import tqdm
 from repro.audio import load_wav, save_wav
 from repro.audio.mel import LOG_CLAMP
 from repro.data.filelists import DataFormatError, numbered_lines
-from repro.train.config import ConfigError, from_dict
 from repro.train.distributed import pick_device
-from waveglow.config import WaveGlowDataConfig
+from waveglow.config import WaveGlowConfig, WaveGlowDataConfig
 from waveglow.data import build_mel_extractor
 from waveglow.model import WaveGlow
 
@@ -95,19 +94,6 @@ def load_mel_file(path: Path, n_mel: int) -> torch.Tensor:
     return mel.float()
 
 
-def read_data_config(checkpoint: str | os.PathLike) -> WaveGlowDataConfig:
-    """The data settings a checkpoint was trained with; official files carry none, so the official ones."""
-    try:  # mmap: only the small pickled header is read, not the weights
-        saved = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
-        data = saved["config"]["data"]
-    except Exception:
-        return WaveGlowDataConfig()
-    try:
-        return from_dict(WaveGlowDataConfig, data, prefix="data.")
-    except (ConfigError, ValueError) as e:
-        raise ConfigError(f"{checkpoint}: saved data config is invalid: {e}") from None
-
-
 def collect_inputs(files: list[str | os.PathLike], model: WaveGlow, data: WaveGlowDataConfig) -> list[Utterance]:
     """Every input as a mel on CPU; wavs must be at the checkpoint's sampling rate (no silent resampling)."""
     extractor = None
@@ -169,13 +155,19 @@ def synthesize(model: WaveGlow, mels: list[torch.Tensor], sigma: float, *, batch
     return out  # type: ignore[return-value]
 
 
-def prepare_model(checkpoint: str | os.PathLike, device: torch.device, dtype: torch.dtype) -> WaveGlow:
-    """Load (our or official format), move and cast; the 1x1-conv inverses stay fp32-accurate (fast.py)."""
+def prepare_model(checkpoint: str | os.PathLike, device: torch.device,
+                  dtype: torch.dtype) -> tuple[WaveGlow, WaveGlowDataConfig]:
+    """Load (our or official format), move and cast; also the data settings the checkpoint was trained with.
+
+    The 1x1-conv inverses stay fp32-accurate (fast.py). The file is read once: ``load_checkpoint`` returns
+    the saved config too (for official files, the official data settings).
+    """
     from waveglow.checkpoint import load_checkpoint
 
     if dtype == torch.float16 and device.type != "cuda":
         raise ValueError("--half (fp16) needs a CUDA device; on CPU use --dtype fp32 or --dtype bf16")
-    return load_checkpoint(checkpoint, device=device).to(dtype)
+    model, cfg = load_checkpoint(checkpoint, device=device, with_config=True)
+    return model.to(dtype), (cfg or WaveGlowConfig()).data
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -216,8 +208,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--denoiser-strength must be >= 0, got {args.denoiser_strength}")
     dtype = DTYPES["fp16" if args.half else (args.dtype or "fp32")]
     device = pick_device(args.device)
-    model = prepare_model(args.checkpoint, device, dtype)
-    data = read_data_config(args.checkpoint)
+    model, data = prepare_model(args.checkpoint, device, dtype)
     utterances = collect_inputs(args.files, model, data)
     denoiser = None
     if args.denoiser_strength > 0:
