@@ -12,7 +12,8 @@ from waveglow.config import WaveGlowConfig
 
 from repro.audio import save_wav
 from repro.train import load_config
-from waveglow.train import default_run_dir, main, run
+from repro.train.cli import default_run_dir
+from waveglow.train import main, run
 
 TINY = Path(__file__).parents[1] / "configs" / "tiny.json"
 # Smaller than tiny.json so each test trains in a few seconds on two cores.
@@ -45,15 +46,21 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
-def audio_tags(tb_dir: Path) -> set[str]:
+def audio_events(tb_dir: Path) -> dict[str, list[int]]:
+    """TensorBoard audio tag -> the steps it was logged at, over every event file of the folder."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    tags: set[str] = set()
+    steps: dict[str, list[int]] = {}
     for events in tb_dir.glob("events.out.tfevents.*"):
         acc = EventAccumulator(str(events))
         acc.Reload()
-        tags |= set(acc.Tags().get("audio", []))
-    return tags
+        for tag in acc.Tags().get("audio", []):
+            steps.setdefault(tag, []).extend(event.step for event in acc.Audio(tag))
+    return steps
+
+
+def audio_tags(tb_dir: Path) -> set[str]:
+    return set(audio_events(tb_dir))
 
 
 def test_training_lowers_the_nll_and_logs_validation(tmp_path):
@@ -66,6 +73,9 @@ def test_training_lowers_the_nll_and_logs_validation(tmp_path):
     val = [r for r in records if r["split"] == "val"]
     assert len(val) == 1 and np.isfinite(val[0]["loss"])
     assert audio_tags(tmp_path / "run" / "tensorboard") == {"val/sample_0"}  # one validation clip, one sample
+    # the audio goes through the trainer's own logger (one event file), at the step that was validated
+    assert len(list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))) == 1
+    assert audio_events(tmp_path / "run" / "tensorboard") == {"val/sample_0": [8]}
     throughput = [r["audio_seconds_per_s"] for r in records if "audio_seconds_per_s" in r]
     assert throughput and all(v > 0 for v in throughput)
 
@@ -98,7 +108,20 @@ def test_unknown_config_keys_are_refused_before_training(tmp_path):
 
 
 def test_a_spent_time_budget_ends_training_with_a_checkpoint_of_the_last_step(tmp_path):
-    trainer = run(tiny_config(tmp_path, "train.max_steps=50"), tmp_path / "run", time_budget_s=0.0)
+    trainer = run(tiny_config(tmp_path, "train.max_steps=50", "train.max_time_s=1e-9"), tmp_path / "run")
     assert trainer.state.step == 1
     assert trainer.last_checkpoint is not None and trainer.last_checkpoint.name == "ckpt_000000001.pt"
     assert any(r["split"] == "val" for r in read_metrics(tmp_path / "run"))  # the final validation still ran
+
+
+def test_time_budget_flag_sets_the_wall_clock_limit_and_rerunning_resumes(tmp_path, monkeypatch):
+    train, val = write_corpus(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    overrides = [*SMALL, "train.max_steps=3", f"data.training_files={train}", f"data.validation_files={val}"]
+    assert main(["-c", str(TINY), *overrides, "--time-budget", "1e-9"]) == 0
+    run_dir = tmp_path / default_run_dir(str(TINY), overrides)  # the flag does not rename the run folder
+    assert [p.name for p in run_dir.glob("ckpt_*.pt")] == ["ckpt_000000001.pt"]
+    assert json.loads((run_dir / "config.json").read_text())["train"]["max_time_s"] == 1e-9
+    assert main(["-c", str(TINY), *overrides]) == 0  # no budget this time: resumes and finishes
+    assert sorted(p.name for p in run_dir.glob("ckpt_*.pt"))[-1] == "ckpt_000000003.pt"
+    assert [r["step"] for r in read_metrics(run_dir) if r["split"] == "train"] == [1, 2, 3]

@@ -219,9 +219,10 @@ def run_demo(opts: DemoOptions) -> dict:
     if (out / "run").exists():  # a demo always trains from scratch; the corpus is what is reused
         log.info("removing the previous demo run %s", out / "run")
         shutil.rmtree(out / "run")
+    cfg.train.max_time_s = opts.time_budget_s
     untrained = build_model(cfg).prepare_for_inference()  # the trainer starts from these very weights
     t0 = time.monotonic()
-    trainer = run(cfg, out / "run", time_budget_s=opts.time_budget_s)
+    trainer = run(cfg, out / "run")
     train_seconds = time.monotonic() - t0
     trained = load_checkpoint(trainer.last_checkpoint)
     rows, mels = evaluate(trained, untrained, cfg, test_wavs, out, opts)

@@ -1,18 +1,16 @@
 """Training WaveGlow with ``repro.train.Trainer``: ``python train.py -c configs/ljs_256.json [key=value ...]``.
 
-Everything generic (torchrun/DDP, AMP, checkpoints with exact resume, TensorBoard, metrics.jsonl) is the
-Trainer's; this module only says what a WaveGlow step is (the NLL of a batch of (mel, audio) crops), what
-validation is (the NLL on fixed crops of held-out clips, plus a few synthesised samples in TensorBoard)
-and how to build the pieces from a config. Resume by re-running the same command with the same run folder.
+Everything generic (torchrun/DDP, AMP, checkpoints with exact resume, TensorBoard, metrics.jsonl, the
+wall-clock budget ``train.max_time_s``, the command line and the run folder's name) is ``repro.train``'s.
+This module only says what a WaveGlow step is (the NLL of a batch of (mel, audio) crops), what validation
+is (the NLL on fixed crops of held-out clips, plus a few synthesised samples in TensorBoard) and how to
+build the pieces from a config. Resume by re-running the same command with the same run folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
-import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import torch
 from torch import nn
 
 from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
-from repro.train.distributed import all_reduce_mean
+from repro.train.cli import default_run_dir, train_arg_parser
 from repro.train.run_logger import RunLogger
 from waveglow.config import WaveGlowConfig
 from waveglow.data import MelAudioCrops, check_sample_rates, read_audio_list, train_loader, val_loader
@@ -47,32 +45,6 @@ def make_step_fn(cfg: WaveGlowConfig) -> StepFn:
     return step
 
 
-class TimeBudget:
-    """Wraps a step function so training stops cleanly once ``seconds`` of wall time have passed.
-
-    Used by the demo (a fixed wall-clock budget on slow machines) and by ``--time-budget`` (cluster time
-    limits). When the budget is spent, the optimizer step being run becomes the last one: the Trainer's
-    ``max_steps`` (read every step) is lowered to it, so the final log, validation and checkpoint happen as
-    usual. Under torchrun the ranks agree on the decision (one all-reduce per step), so none waits forever.
-    """
-
-    def __init__(self, step_fn: StepFn, seconds: float) -> None:
-        self.step_fn, self.seconds = step_fn, seconds
-        self.start = time.monotonic()
-        self.trainer: Trainer | None = None  # set once the Trainer exists
-        self.stopped_early = False
-
-    def __call__(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> StepOutput:
-        trainer = self.trainer
-        if trainer is not None and not self.stopped_early:
-            spent = torch.tensor([float(time.monotonic() - self.start > self.seconds)], device=trainer.env.device)
-            if float(all_reduce_mean(spent, trainer.env)) > 0:
-                log.info("time budget of %.0f s spent at step %d: it is the last", self.seconds, trainer.state.step + 1)
-                trainer.cfg.max_steps = min(trainer.cfg.max_steps, trainer.state.step + 1)
-                self.stopped_early = True
-        return self.step_fn(model, batch)
-
-
 def build_model(cfg: WaveGlowConfig) -> WaveGlow:
     """The initial model: seeded, so every rank (and a demo's untrained baseline) starts from the same weights."""
     torch.manual_seed(cfg.train.seed)
@@ -82,18 +54,17 @@ def build_model(cfg: WaveGlowConfig) -> WaveGlow:
 class Validator:
     """``val_fn`` for the Trainer: mean NLL over the validation crops, and audio samples on rank 0.
 
-    The Trainer's own logger records the returned scalars; the audio goes through a second RunLogger on
-    the same run folder (TensorBoard merges event files), opened lazily and closed by :meth:`close`.
+    The Trainer's logger records the returned scalars; the audio samples go to TensorBoard through the
+    same logger (``trainer.logger``, set while ``fit()`` runs), at the step being validated. Set
+    :attr:`trainer` once the Trainer exists; without it only the NLL is computed.
     """
 
-    def __init__(self, cfg: WaveGlowConfig, dataset: MelAudioCrops, run_dir: Path, env: DistEnv,
-                 n_audio: int = 2) -> None:
-        self.cfg, self.dataset, self.run_dir, self.env = cfg, dataset, run_dir, env
+    def __init__(self, cfg: WaveGlowConfig, dataset: MelAudioCrops, env: DistEnv, n_audio: int = 2) -> None:
+        self.cfg, self.dataset, self.env = cfg, dataset, env
         self.loader = val_loader(dataset, cfg.data.batch_size)
         self.criterion = WaveGlowLoss(cfg.loss.sigma)
         self.n_audio = n_audio
-        self.calls = 0
-        self._logger: RunLogger | None = None
+        self.trainer: Trainer | None = None
 
     @torch.no_grad()
     def __call__(self, model: nn.Module) -> dict[str, float]:
@@ -103,14 +74,12 @@ class Validator:
             mel, audio = mel.to(device), audio.to(device)
             total += float(self.criterion(model(mel, audio))) * len(audio)
             count += len(audio)
-        self.calls += 1
-        if self.env.is_main and self.cfg.train.tensorboard and self.n_audio > 0:
-            self._log_audio(model, device)
+        logger = self.trainer.logger if self.trainer is not None else None
+        if logger is not None and self.env.is_main and self.cfg.train.tensorboard and self.n_audio > 0:
+            self._log_audio(model, device, logger, self.trainer.state.step)
         return {"loss": total / count}
 
-    def _log_audio(self, model: nn.Module, device: torch.device) -> None:
-        if self._logger is None:
-            self._logger = RunLogger(self.run_dir, tensorboard=True, progress=False)
+    def _log_audio(self, model: nn.Module, device: torch.device, logger: RunLogger, step: int) -> None:
         g = torch.Generator().manual_seed(0)
         for i in range(min(self.n_audio, len(self.dataset))):
             mel, _ = self.dataset[i]
@@ -118,11 +87,7 @@ class Validator:
             gen = torch.Generator(device=device).manual_seed(z_seed)
             wav = model.infer(mel.unsqueeze(0).to(device), sigma=VAL_SAMPLE_SIGMA, generator=gen)
             wav = wav.float().clamp(-1, 1).squeeze(0).cpu().numpy()
-            self._logger.audio(f"val/sample_{i}", wav, self.cfg.data.sampling_rate, self.calls)
-
-    def close(self) -> None:
-        if self._logger is not None:
-            self._logger.close()
+            logger.audio(f"val/sample_{i}", wav, self.cfg.data.sampling_rate, step)
 
 
 def build_dataset(cfg: WaveGlowConfig, filelist: str) -> MelAudioCrops:
@@ -131,16 +96,12 @@ def build_dataset(cfg: WaveGlowConfig, filelist: str) -> MelAudioCrops:
     return MelAudioCrops(paths, cfg.data, cfg.model, seed=cfg.train.seed)
 
 
-def default_run_dir(config_path: str, overrides: list[str]) -> Path:
-    """``runs/<config name>[+key=value...]``: the folder name says what was run (ESPnet-style)."""
-    name = Path(config_path).stem
-    if overrides:
-        name += "+" + "+".join(re.sub(r"[^A-Za-z0-9_.=-]", "_", o) for o in overrides)
-    return Path("runs") / name[:200]
+def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None) -> Trainer:
+    """Build model, data and trainer from ``cfg`` and train to ``cfg.train.max_steps`` (resuming if possible).
 
-
-def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None, time_budget_s: float | None = None) -> Trainer:
-    """Build model, data and trainer from ``cfg`` and train to ``cfg.train.max_steps`` (resuming if possible)."""
+    ``cfg.train.max_time_s`` > 0 ends this invocation cleanly once that much wall time is spent (the
+    Trainer validates and checkpoints the last step); running again resumes.
+    """
     env = env or init_distributed(cfg.train.device)
     model = build_model(cfg)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     dataset = build_dataset(cfg, cfg.data.training_files)
@@ -148,30 +109,22 @@ def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None, time_bud
                           seed=cfg.train.seed, num_workers=cfg.data.num_workers)
     validator = None
     if cfg.data.validation_files:
-        validator = Validator(cfg, build_dataset(cfg, cfg.data.validation_files), run_dir, env)
-    step_fn: StepFn = make_step_fn(cfg)
-    budget = None
-    if time_budget_s is not None:
-        step_fn = budget = TimeBudget(step_fn, time_budget_s)
-    # a copy of the trainer section: a time budget may lower its max_steps, the saved config keeps the request
-    trainer = Trainer(dataclasses.replace(cfg.train), model, step_fn, loader, run_dir, val_fn=validator,
-                      full_config=cfg, env=env)
-    if budget is not None:
-        budget.trainer = trainer
-    try:
-        trainer.fit()
-    finally:
-        if validator is not None:
-            validator.close()
+        validator = Validator(cfg, build_dataset(cfg, cfg.data.validation_files), env)
+    trainer = Trainer(cfg.train, model, make_step_fn(cfg), loader, run_dir, val_fn=validator, full_config=cfg,
+                      env=env)
+    if validator is not None:
+        validator.trainer = trainer
+    trainer.fit()
     return trainer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="waveglow-train", description="Train WaveGlow (runs unchanged under torchrun).")
-    p.add_argument("-c", "--config", required=True, help="config JSON, e.g. configs/ljs_256.json")
-    p.add_argument("overrides", nargs="*", help="config overrides key=value, e.g. train.max_steps=1000")
-    p.add_argument("--run-dir", type=Path, help="run folder (checkpoints, logs); default runs/<config>[+overrides]")
-    p.add_argument("--time-budget", type=float, help="stop cleanly (checkpoint written) after this many seconds")
+    """The shared ``train.py`` command line (``repro.train.cli``), plus ``--time-budget``."""
+    p = train_arg_parser("Train WaveGlow (runs unchanged under torchrun).")
+    p.prog = "waveglow-train"
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="sets train.max_time_s: stop cleanly (last step validated and checkpointed) after this "
+                        "many seconds; unlike the override, it leaves the run folder's name unchanged")
     return p.parse_args(argv)
 
 
@@ -179,9 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     cfg = load_config(WaveGlowConfig, args.config, args.overrides)
+    if args.time_budget is not None:
+        cfg.train.max_time_s = args.time_budget
     run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
     try:
-        trainer = run(cfg, run_dir, time_budget_s=args.time_budget)
+        trainer = run(cfg, run_dir)
         if trainer.env.is_main:
             print(f"trained to step {trainer.state.step}; checkpoints in {run_dir}")
     finally:
