@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import importlib
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +34,7 @@ from waveglow.loss import WaveGlowLoss
 from waveglow.model import WaveGlow
 
 from repro.atomic import atomic_write_text
+from repro.envinfo import describe
 from repro.train import load_config
 from repro.train.distributed import pick_device
 from repro.viz import markdown_table
@@ -191,21 +188,22 @@ def training_rows(cfg: WaveGlowConfig, checkpoint: Path | None, official_train, 
 
 
 # ---- reporting --------------------------------------------------------------------------------------------
-def machine(device: torch.device) -> str:
+def run_header(device: torch.device, args, mel_seconds: float, frames: int, with_official: bool,
+               extra: dict[str, str]) -> dict:
+    """Where and how the numbers were measured: ``repro.envinfo.describe`` plus this run's settings.
+
+    Taken at the end of the run, so the load average says whether other jobs shared the cores meanwhile.
+    """
+    env = describe(str(device))
+    header = {"date": env["date"].split(" ")[0], "machine": env["device"], "torch": env["torch"],
+              "python": env["python"], "git": env["git"]}
     if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    cpu = platform.processor() or "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{cpu}, {os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads"
-
-
-def git_hash() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE, check=False)
-    return out.stdout.strip() or "unknown"
+        header["CUDA"] = str(torch.version.cuda)
+    header |= {"config": f"{args.config.name} {' '.join(args.overrides)}".strip(),
+               "mel": f"{frames} frames ({mel_seconds:.1f} s)",
+               "official": "yes" if with_official else "no (ours alone)", "repeats": args.repeats, **extra,
+               "load average at the end": env["load"]}
+    return header
 
 
 def append_results(path: Path, header: dict, synth: list[dict], train: list[dict]) -> None:
@@ -262,12 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             ours = WaveGlow(cfg.model).to(device).prepare_for_inference()
         synth = synthesis_rows(ours, official, mel.to(device), args, device)
         train = [] if args.no_train else training_rows(cfg, checkpoint, official_train, args, device)
-    header = {"date": datetime.date.today().isoformat(), "machine": machine(device), "torch": torch.__version__,
-              "git": git_hash(), "config": f"{args.config.name} {' '.join(args.overrides)}".strip(),
-              "mel": f"{frames} frames ({frames * cfg.data.hop_length / cfg.data.sampling_rate:.1f} s)",
-              "official": "yes" if official is not None else "no (ours alone)", "repeats": args.repeats, **extra}
-    if device.type == "cpu" and hasattr(os, "getloadavg"):
-        header["load average at the end"] = f"{os.getloadavg()[0]:.1f}"  # other jobs on the same cores
+    header = run_header(device, args, frames * cfg.data.hop_length / cfg.data.sampling_rate, frames,
+                        official is not None, extra)
     if args.results:
         append_results(args.results, header, synth, train)
         print(f"appended to {args.results}")

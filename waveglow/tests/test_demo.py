@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from waveglow.demo import DemoOptions, run_demo
+from waveglow.demo import DemoOptions, run_demo, summarise, write_report
 
 from repro.data.synth.cli import build
+from repro.envinfo import describe
 
 
 @pytest.mark.slow
@@ -26,3 +27,16 @@ def test_demo_trains_a_model_that_beats_its_untrained_self_on_mcd_and_lsd(tmp_pa
     for name in ("report.md", "spectrograms.png", "loss.png"):
         assert (out / name).stat().st_size > 0
     assert len(list(Path(out).glob("*_waveglow.wav"))) == 2
+
+
+def test_report_states_the_scores_and_the_environment_from_repro_envinfo(tmp_path):
+    rows = [{"clip": "c", "system": "waveglow", "mcd_db": 50.0, "lsd_db": 20.0, "nll": -2.0},
+            {"clip": "c", "system": "untrained", "mcd_db": 60.0, "lsd_db": 40.0, "nll": 0.0},
+            {"clip": "c", "system": "griffin_lim", "mcd_db": 7.0, "lsd_db": 30.0}]
+    env = describe("cpu")
+    facts = {"parameters": 1234, "config": "tiny.json", "steps": 5, "train_seconds": 2.0, "n_train": 3, "n_test": 1,
+             "sigma": 0.6, "trained_beats_untrained": True, "environment": env, "total_seconds": 9.0}
+    text = write_report(tmp_path, summarise(rows), rows, facts).read_text()
+    assert f"Environment: {env['device']}, load {env['load']}, torch {env['torch']}, " in text
+    assert f"git {env['git']}, {env['date']}. Total demo time 9 s." in text
+    assert "| waveglow " in text and json.loads((tmp_path / "report.json").read_text())["environment"] == env

@@ -13,13 +13,10 @@ Steps (the corpus itself is made beforehand by ``python -m repro.data.synth ljsp
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import os
-import platform
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +27,7 @@ import torch
 from repro.atomic import atomic_write_text
 from repro.audio import griffin_lim, load_wav, save_wav
 from repro.data.datasets.ljspeech import read_ljspeech_metadata
+from repro.envinfo import describe
 from repro.train import load_config
 from repro.train.config import to_dict
 from repro.viz import markdown_table, plot_loss_curves
@@ -156,26 +154,6 @@ def comparison_figure(mels: dict[str, np.ndarray], out_png: Path, hop_seconds: f
     return save_figure(fig, out_png)
 
 
-def environment() -> dict[str, str]:
-    """What the numbers were measured on (style rule 15)."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=False).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
-    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "git": commit, "torch": torch.__version__,
-            "python": platform.python_version(), "cpu": f"{cpu} ({os.cpu_count()} logical cores)",
-            "threads": str(torch.get_num_threads())}
-
-
 def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) -> Path:
     """``report.md`` (what a reader opens) and ``report.json`` (what tests and the README read)."""
     atomic_write_text(out / "report.json", json.dumps({"summary": table, "clips": rows, **facts}, indent=2) + "\n")
@@ -201,7 +179,7 @@ def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) ->
         "",
         "![loss](loss.png)",
         "",
-        f"Environment: {env['cpu']}, {env['threads']} torch threads, torch {env['torch']}, Python {env['python']}, "
+        f"Environment: {env['device']}, load {env['load']}, torch {env['torch']}, Python {env['python']}, "
         f"git {env['git']}, {env['date']}. Total demo time {facts['total_seconds']:.0f} s.",
         "",
     ]
@@ -234,7 +212,7 @@ def run_demo(opts: DemoOptions) -> dict:
     facts = {"config": str(opts.config.name), "overrides": list(opts.overrides), "steps": trainer.state.step,
              "train_seconds": train_seconds, "n_train": len(filelist.read_text().splitlines()),
              "n_test": len(test_wavs), "sigma": opts.sigma, "parameters": sum(p.numel() for p in trained.parameters()),
-             "trained_beats_untrained": beats, "environment": environment(), "resolved_config": to_dict(cfg)}
+             "trained_beats_untrained": beats, "environment": describe("cpu"), "resolved_config": to_dict(cfg)}
     facts["total_seconds"] = time.monotonic() - start
     write_report(out, table, rows, facts)
     return facts
