@@ -17,9 +17,6 @@ search, and its retriever is the same FAISS-free matmul as our torch path).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -99,16 +96,17 @@ def bench_generator(data: Path, beams: int, device: torch.device, n_states: int)
     return {"tokens_per_s": tokens / elapsed, "states_per_s": len(states) / elapsed, "model": shape}
 
 
-def environment() -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE, check=False).stdout.strip() or "unknown"
+def environment(device: torch.device) -> str:
+    """Where the numbers were measured (``repro.envinfo``), plus the library versions that set them."""
     import faiss
     import transformers
 
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    cpu = platform.processor() or platform.machine()
-    return (f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, git {commit}, {cpu} ({torch.get_num_threads()} threads)"
-            f", {gpu}, python {platform.python_version()}, torch {torch.__version__}, faiss {faiss.__version__}"
+    from repro.envinfo import describe, device_name
+
+    env = describe("cpu")  # retrieval and search run on the CPU; the generator on ``device``
+    gpu = device_name(str(device)) if device.type == "cuda" else "no GPU"
+    return (f"{env['date']}, git {env['git']}, {env['device']}, load {env['load']}, {gpu}, "
+            f"python {env['python']}, torch {env['torch']}, faiss {faiss.__version__}"
             f", transformers {transformers.__version__}")
 
 
@@ -144,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| generator beam search ({args.beams} beams), {g['model']} on {device.type} | {g['tokens_per_s']:.0f} "
         f"tokens/s | {g['states_per_s']:.2f} states/s | random init |",
     ]
-    block = "\n".join([f"### {environment()}", "", "| what | ours | reference | note |", "|---|---|---|---|",
+    block = "\n".join([f"### {environment(device)}", "", "| what | ours | reference | note |", "|---|---|---|---|",
                        *rows, ""])
     print(block)
     if not args.no_append:

@@ -12,13 +12,12 @@ theorems), not the paper's accuracy. Re-running resumes finished training runs i
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from repro.envinfo import describe
 
 LEANDOJO = Path(__file__).resolve().parents[2]
 FIXTURE = LEANDOJO / "tests" / "fixtures" / "leandojo_benchmark_4"
@@ -111,16 +110,9 @@ def render(args: argparse.Namespace, retrieval: list, proving: list, wall: float
 
 
 def _environment(wall: float) -> str:
-    import torch
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=LEANDOJO, check=False).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
-    return (f"Measured {dt.date.today().isoformat()}, git {commit}, torch {torch.__version__}, CPU "
-            f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} thread), "
-            f"configs/retriever_tiny.json + configs/generator_tiny.json, wall time {wall:.0f} s.")
+    env = describe("cpu")
+    return (f"Measured {env['date']}, git {env['git']}, torch {env['torch']}, CPU ({env['device']}), load "
+            f"{env['load']}, configs/retriever_tiny.json + configs/generator_tiny.json, wall time {wall:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:
