@@ -111,7 +111,7 @@ def render(args: argparse.Namespace, retrieval: list, proving: list, wall: float
 
 def _environment(wall: float) -> str:
     env = describe("cpu")
-    return (f"Measured {env['date']}, git {env['git']}, torch {env['torch']}, CPU ({env['device']}), load "
+    return (f"Measured {env['date']}, git {env['git']}, torch {env['torch']}, CPU {env['device']}, load "
             f"{env['load']}, configs/retriever_tiny.json + configs/generator_tiny.json, wall time {wall:.0f} s.")
 
 
