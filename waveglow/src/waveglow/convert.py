@@ -1,7 +1,6 @@
 """Official NVIDIA WaveGlow checkpoints -> our model: explicit key map, per-key shape checks, one report.
 
-Note for the CLI owner: the console script ``waveglow-convert`` is ``waveglow.convert:convert_main`` (this
-file); ``cli.py`` need not wrap it.
+The command ``waveglow-convert IN OUT`` (also ``python -m waveglow.cli convert``) is :func:`convert_main`.
 
 Accepted inputs (all read by ``official_pickle.load_restricted``, which runs no code from the file):
 

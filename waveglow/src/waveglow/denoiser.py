@@ -1,9 +1,10 @@
 """The official WaveGlow denoiser: subtract the model's own bias spectrum from its output.
 
 A trained WaveGlow adds a faint constant hum ("line noise", NVIDIA/waveglow #55). Its spectrum is
-estimated once by synthesising from an all-zeros log-mel (magnitude 1 everywhere, not silence; spec §11)
-with sigma = 0, and taking the STFT magnitude of the first frame. Denoising subtracts ``strength`` times
-that spectrum from every frame's magnitude, clamps at zero and resynthesises with the original phase.
+estimated once by synthesising from an all-zeros log-mel (magnitude 1 everywhere, not silence; the
+official denoiser's default ``mode="zeros"``) with sigma = 0, and taking the STFT magnitude of the first
+frame. Denoising subtracts ``strength`` times that spectrum from every frame's magnitude, clamps at zero
+and resynthesises with the original phase.
 The STFT is repro.audio's Tacotron one (n_fft 1024, hop n_fft / 4, Hann), as in the official denoiser.py.
 """
 
