@@ -1,7 +1,7 @@
 """WaveGlow: a flow-based vocoder that turns mel spectrograms into audio (Prenger et al., 2019).
 
-The public API is imported lazily so that ``import waveglow`` stays cheap and works while parts of the
-package are still optional (for example in a tool that only needs the data loader):
+The public API is imported lazily, so that ``import waveglow`` stays cheap for a tool that needs only one
+part of the package (for example the data loader):
 
 * ``WaveGlow``: the model (``forward(mel, audio)`` for training, ``infer(mel, sigma)`` for synthesis);
 * ``load_checkpoint(path)``: our checkpoints or the official NVIDIA ones, ready for inference;
