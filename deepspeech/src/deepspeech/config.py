@@ -136,7 +136,7 @@ class DataConfig:
     bucket_size_multiplier: int = 100
     """a bucket holds this many batches, sorted by length inside (repro.data.sampler)"""
     max_duration: float = 0.0
-    """seconds; longer training utterances are dropped (0 = keep all; avoids late-epoch OOM, spec §7 #2)"""
+    """seconds; longer training utterances are dropped (0 = keep all; avoids running out of memory late in an epoch)"""
     num_workers: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

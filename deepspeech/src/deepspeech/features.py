@@ -32,8 +32,8 @@ def prepare_audio(wav: np.ndarray, sample_rate: int, cfg: FeatureConfig, where: 
                   allow_resample: bool = False) -> np.ndarray:
     """Validate one waveform and return it as float32 [T] at ``cfg.sample_rate``.
 
-    A different rate is an error unless ``allow_resample`` (spec §7 #8: a 16 kHz model fed 8 kHz audio
-    silently produces garbage). ``where`` names the file or request in every message.
+    A different rate is an error unless ``allow_resample`` (a 16 kHz model fed 8 kHz audio silently
+    produces garbage). ``where`` names the file or request in every message.
     """
     wav = np.asarray(wav)
     if wav.ndim != 1:

@@ -2,7 +2,7 @@
 
 ``torch.nn.CTCLoss`` returns +inf when an utterance has fewer output frames than its label needs
 (labels plus a blank between repeated characters). ``zero_infinity=True`` would hide that; here such
-utterances are taken out of the batch, counted, and logged, and the loss stays finite (spec §7 #1).
+utterances are taken out of the batch, counted, and logged, and the loss stays finite.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ interpolation weight gamma(h), so ``P(w|h) = bow(h) * P(w|h')`` for unseen words
 distribution summing to one. ``NGramLM`` reads any ARPA file (ours or KenLM's) and scores words with
 backoff, returning natural-log probabilities for the beam search.
 
-Why our own: the demo and tests must decode with an LM on any machine, with no native build (spec §7 #3).
+Why our own: the demo and tests must decode with an LM on any machine, with no native build (native CTC decoders
+and KenLM are a frequent install problem of Deep Speech re-implementations).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The server answers strangers on a socket, so every check here fails with :class:`RequestError`, which
 carries the HTTP status and a sentence telling the client what to send instead. A model trained on
-16 kHz audio transcribes 8 kHz or 44.1 kHz input into confident garbage (spec §7, problem 8), so a wrong
+16 kHz audio transcribes 8 kHz or 44.1 kHz input into confident garbage, so a wrong
 sample rate is refused rather than silently resampled.
 """
 
@@ -34,7 +34,7 @@ class RequestError(Exception):
 class AudioLimits:
     """What the server accepts: the model's rate, and caps that keep one request from hogging a batch."""
 
-    sample_rate: int = 16000  # DS2 front end is 16 kHz (spec §2.1, §3.1)
+    sample_rate: int = 16000  # the DS2 front end is 16 kHz (DS2 §3.1)
     max_seconds: float = 30.0  # longer utterances pad every other request in the batch to their length
     max_bytes: int = 2 * 1024 * 1024  # 30 s of 16 kHz 16-bit mono is ~0.96 MB; allow headroom for headers
 
