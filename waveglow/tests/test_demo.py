@@ -6,13 +6,23 @@ import json
 from pathlib import Path
 
 import pytest
-from waveglow.demo import DemoOptions, run_demo, summarise, write_report
+import torch
+from waveglow.demo import DemoOptions, pick_threads, run_demo, summarise, write_report
 
 from repro.data.synth.cli import build
 from repro.envinfo import describe
 
 
+@pytest.fixture
+def demo_threads():
+    """The thread count the demo command would pick (2 spinning threads on a busy machine are ~7x slower)."""
+    before = torch.get_num_threads()
+    yield pick_threads()
+    torch.set_num_threads(before)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("demo_threads")
 def test_demo_trains_a_model_that_beats_its_untrained_self_on_mcd_and_lsd(tmp_path):
     corpus = build("ljspeech", tmp_path / "corpus", n=24, seed=0, workers=2)
     out = tmp_path / "out"
@@ -40,3 +50,14 @@ def test_report_states_the_scores_and_the_environment_from_repro_envinfo(tmp_pat
     assert f"Environment: {env['device']}, load {env['load']}, torch {env['torch']}, " in text
     assert f"git {env['git']}, {env['date']}. Total demo time 9 s." in text
     assert "| waveglow " in text and json.loads((tmp_path / "report.json").read_text())["environment"] == env
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.1, 2), (0.6, 1), (1.9, 1), (7.0, 1)])
+def test_the_demo_uses_one_torch_thread_per_idle_core(monkeypatch, load, expected):
+    before = torch.get_num_threads()
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    try:
+        assert pick_threads() == expected == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)

@@ -25,7 +25,6 @@ from waveglow.data import MelAudioCrops, check_sample_rates, read_audio_list, tr
 from waveglow.loss import WaveGlowLoss
 from waveglow.model import WaveGlow
 
-log = logging.getLogger(__name__)
 VAL_SAMPLE_SIGMA = 0.6  # the official README's inference sigma, used for the audio samples in TensorBoard
 
 
