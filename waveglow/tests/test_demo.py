@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from waveglow.demo import DemoOptions, pick_threads, run_demo, summarise, write_report
+from waveglow.demo import DemoOptions, main, pick_threads, run_demo, summarise, write_report
 
 from repro.data.synth.cli import build
 from repro.envinfo import describe
@@ -61,3 +61,10 @@ def test_the_demo_uses_one_torch_thread_per_idle_core(monkeypatch, load, expecte
         assert pick_threads() == expected == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("demo_threads")
+def test_a_missing_corpus_is_one_error_line_naming_it(tmp_path, capsys):
+    assert main(["--corpus", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nowhere" in err and "Traceback" not in err

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,8 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pick_threads()
-    facts = run_demo(DemoOptions(args.corpus, args.out, args.config, tuple(args.overrides), args.n_test,
-                                 args.time_budget, args.sigma))
+    try:
+        facts = run_demo(DemoOptions(args.corpus, args.out, args.config, tuple(args.overrides), args.n_test,
+                                     args.time_budget, args.sigma))
+    except (FileNotFoundError, ValueError) as e:  # a missing corpus, a bad override: one line, no trace
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print((args.out / "report.md").read_text())
     print(f"demo finished in {facts['total_seconds']:.0f} s; outputs in {args.out}")
     return 0 if facts["trained_beats_untrained"] else 1
