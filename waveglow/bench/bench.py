@@ -21,10 +21,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -35,6 +33,7 @@ from waveglow.model import WaveGlow
 
 from repro.atomic import atomic_write_text
 from repro.envinfo import describe
+from repro.timing import median_seconds
 from repro.train import load_config
 from repro.train.distributed import pick_device
 from repro.viz import markdown_table
@@ -90,19 +89,6 @@ def save_official_checkpoint(model, folder: Path) -> Path:
 
 
 # ---- timing -----------------------------------------------------------------------------------------------
-def timed(fn, device: torch.device, repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up (which also builds caches)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def synthesis_rows(ours: WaveGlow, official, mel: torch.Tensor, args, device: torch.device) -> list[dict]:
@@ -117,12 +103,16 @@ def synthesis_rows(ours: WaveGlow, official, mel: torch.Tensor, args, device: to
         for batch in args.batch_sizes:
             spect = mel.expand(batch, -1, -1).contiguous().to(device=device, dtype=dtype)
             n_out = batch * spect.shape[2] * hop
-            with torch.no_grad():
-                t_ours = timed(lambda s=spect, m=ours_cast: m.infer(s, sigma=0.6), device, args.repeats)
-                t_off = None
-                if official_cast is not None:
+            fns = {"ours": lambda s=spect, m=ours_cast: m.infer(s, sigma=0.6)}
+            if official_cast is not None:
+                def official_infer(s=spect, m=official_cast):
                     with cpu_noise_shim(device):
-                        t_off = timed(lambda s=spect, m=official_cast: m.infer(s, sigma=0.6), device, args.repeats)
+                        return m.infer(s, sigma=0.6)
+
+                fns["official"] = official_infer
+            with torch.no_grad():  # the two alternate call by call, so machine load hits both alike
+                seconds = median_seconds(fns, device, repeats=args.repeats)
+            t_ours, t_off = seconds["ours"], seconds.get("official")
             row = {"what": "synthesis", "dtype": dtype_name, "batch": batch, "ours_khz": n_out / t_ours / 1e3,
                    "official_khz": n_out / t_off / 1e3 if t_off else "-",
                    "ratio": t_off / t_ours if t_off else "-"}
@@ -170,7 +160,7 @@ def training_rows(cfg: WaveGlowConfig, checkpoint: Path | None, official_train, 
         glow, off = official_train
         off_loss = glow.WaveGlowLoss(1.0)
         impls.append(("official", off.to(device).train(), lambda m: off_loss(m((mel, audio)))))
-    seconds = {}
+    steps = {}
     for name, model, loss_fn in impls:
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 
@@ -179,7 +169,8 @@ def training_rows(cfg: WaveGlowConfig, checkpoint: Path | None, official_train, 
             loss_fn(model).backward()
             opt.step()
 
-        seconds[name] = timed(step, device, args.repeats)
+        steps[name] = step
+    seconds = median_seconds(steps, device, repeats=args.repeats)
     row = {"what": "train step", "dtype": "fp32", "batch": f"{args.train_batch}x{args.segment}",
            "ours_s": seconds["ours"], "official_s": seconds.get("official", "-"),
            "ratio": seconds["official"] / seconds["ours"] if "official" in seconds else "-"}
