@@ -4,6 +4,11 @@ Stages (each skipped when its output exists, so a re-run resumes): corpus (repro
 voices, speeds and background noise; dev/test sentences never appear in training), manifests, an ARPA
 3-gram LM from the synthesiser's *training* sentence pool only, training, alpha/beta tuning on dev,
 greedy and LM evaluation on test, figures. Results land in ``<out>/results.json`` and are printed.
+
+The whole demo has a wall-clock budget (``--budget-s``, default 540 s, so it ends within 10 minutes).
+Training gets what is left of it after the corpus and LM, minus a reserve for evaluation and figures,
+through ``train.max_time_s``: once that is spent the current step is the last one (with its checkpoint),
+and the report says how many steps were run. On a busy machine that means fewer steps, not a late demo.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -23,21 +29,32 @@ from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
 from deepspeech.ngram import NGramLM, build_arpa
 from deepspeech.train import build_trainer, output_frames_per_second
+from repro import envinfo
 from repro.atomic import atomic_write_text
 from repro.data.datasets.librispeech import prepare_librispeech
-from repro.data.synth.cli import build
+from repro.data.synth.cli import MARKER, build
 from repro.data.synth.text_source import librispeech_transcript, sentences
 from repro.train import load_config
-from repro.viz import plot_alignment, plot_loss_curves
+from repro.viz import plot_loss_curves, save_figure, spectrogram_figure
 
 log = logging.getLogger(__name__)
 SUBSETS = ("train-clean-100", "dev-clean", "test-clean")
+DEFAULT_N = 800  # 636 training utterances after the 8 s cap, 80 dev, 80 test; synthesis takes ~30 s
+DEFAULT_BUDGET_S = 540.0
+# Seconds kept back from training for posteriors of dev + test, the 8-point alpha/beta grid, test decoding
+# and the figures: about 40 s on 2 idle cores for 160 utterances, so this leaves room for a busy machine.
+EVAL_RESERVE_S = 120.0
+MIN_TRAIN_S = 60.0
 
 
 def make_corpus(out: Path, n: int, seed: int) -> dict[str, Path]:
     corpus = out / "LibriSpeech"
     if not corpus.is_dir():
         build("librispeech", corpus, n, seed, workers=2)
+    made = json.loads((corpus / MARKER).read_text()) if (corpus / MARKER).is_file() else {}
+    if (made.get("n"), made.get("seed")) != (n, seed):
+        raise FileExistsError(f"{corpus} holds a corpus made with n={made.get('n')} seed={made.get('seed')}, not "
+                         f"n={n} seed={seed}; delete {out} (or pass another --out) to start over")
     manifests = out / "manifests"
     if not (manifests / "librispeech_test-clean.jsonl").is_file():
         prepare_librispeech(corpus, SUBSETS, manifests)
@@ -57,7 +74,7 @@ def make_lm(out: Path) -> Path:
 def tune(posts: list[np.ndarray], refs: list[str], t: Transcriber, lm: NGramLM, beam: int) -> tuple[float, float]:
     best = (float("inf"), 0.0, 0.0)
     for alpha in (0.5, 1.0):
-        for beta in (0.5, 1.5, 3.0):
+        for beta in (0.5, 1.5, 3.0, 4.5):
             dec = BeamSearchDecoder(t.vocab, lm, beam, alpha, beta, 40, 0.99)
             w = score(refs, [dec.decode(lp) for lp in posts])["wer"]
             log.info("dev alpha=%.2f beta=%.2f WER %.4f", alpha, beta, w)
@@ -65,16 +82,48 @@ def tune(posts: list[np.ndarray], refs: list[str], t: Transcriber, lm: NGramLM, 
     return best[1], best[2]
 
 
-def run(out: Path, n: int, seed: int, config: Path, overrides: list[str], beam: int) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    manifests = make_corpus(out, n, seed)
-    arpa = make_lm(out)
-    cfg = load_config(DeepSpeechConfig, config, [f"data.train_manifest={manifests['train-clean-100']}", *overrides])
-    train_start = time.time()
+def train_budget(budget_s: float, elapsed_s: float) -> float:
+    """Training seconds left in a demo budget of ``budget_s`` after ``elapsed_s``; 0 = no limit."""
+    if budget_s <= 0:
+        return 0.0
+    return max(MIN_TRAIN_S, budget_s - elapsed_s - EVAL_RESERVE_S)
+
+
+def train_stage(out: Path, train_manifest: Path, config: Path, overrides: list[str], max_time_s: float) -> dict:
+    """Train (or resume) the model in ``out/run``; the user's overrides win over the demo's budget."""
+    cfg = load_config(DeepSpeechConfig, config, [f"data.train_manifest={train_manifest}",
+                                                 f"train.max_time_s={max_time_s:.0f}", *overrides])
     trainer = build_trainer(cfg, out / "run")
-    trainer.fit()
-    train_seconds = time.time() - train_start
+    start_step = trainer.state.step if trainer.resume() else 0
+    started = time.time()
+    state = trainer.fit()
+    return {
+        "train_utterances": len(trainer.loader.dataset),
+        "parameters": sum(p.numel() for p in trainer.model.parameters()),
+        "train_steps": state.step, "steps_this_run": state.step - start_step, "max_steps": cfg.train.max_steps,
+        "train_seconds": round(time.time() - started, 1), "train_max_time_s": cfg.train.max_time_s,
+        "stopped_by_time_budget": state.step < cfg.train.max_steps,
+        "final_train_loss": _last_loss(out / "run" / "metrics.jsonl"),
+    }
+
+
+def _last_loss(metrics: Path) -> float | None:
+    losses = [r["loss"] for r in map(json.loads, metrics.read_text().splitlines()) if r.get("split") == "train"]
+    return round(losses[-1], 2) if losses else None
+
+
+def plot_posteriorgram(log_probs: np.ndarray, symbols: list[str], fps: float, out_png: Path, title: str) -> Path:
+    """[T', C] log-posteriors as an image: one row per character (blank first), time in seconds across."""
+    fig = spectrogram_figure(np.exp(log_probs).T, title=title, hop_seconds=1.0 / fps)  # [C, T']
+    ax = fig.axes[0]
+    labels = ["blank" if i == 0 else ("space" if c == " " else c) for i, c in enumerate(symbols)]
+    ax.set_yticks(np.arange(len(labels)) + 0.5, labels, fontsize=6)
+    ax.set_ylabel("character")
+    return save_figure(fig, out_png)
+
+
+def evaluate_stage(out: Path, manifests: dict[str, Path], arpa: Path, beam: int) -> dict:
+    """alpha/beta on dev, then greedy and beam + LM on test; also draws the figures."""
     t = Transcriber.from_checkpoint(out / "run")
     fps = output_frames_per_second(t.model, t.cfg)
     dev, test = (load_utterances(manifests[s], t.vocab, fps) for s in ("dev-clean", "test-clean"))
@@ -86,37 +135,79 @@ def run(out: Path, n: int, seed: int, config: Path, overrides: list[str], beam: 
     dec = BeamSearchDecoder(t.vocab, lm, beam, alpha, beta, 40, 0.99)
     with_lm = score(refs, [dec.decode(lp) for lp in test_posts])
     plot_loss_curves(out / "run" / "metrics.jsonl", out / "loss.png", keys=["loss"])
-    plot_alignment(np.exp(test_posts[0]).T, out / "posteriorgram.png",
-                   title=f"CTC posteriors (classes x frames): {refs[0][:60]}")
-    results = {
-        "test_utterances": len(test), "train_utterances": n - len(dev) - len(test),
+    plot_posteriorgram(test_posts[0], t.vocab.symbols, fps, out / "posteriorgram.png",
+                       title=f"CTC posteriors of a held-out utterance: {refs[0][:60]}")
+    return {
+        "test_utterances": len(test), "dev_utterances": len(dev),
         "greedy": {"wer": greedy["wer"], "cer": greedy["cer"]},
         "lm": {"wer": with_lm["wer"], "cer": with_lm["cer"], "alpha": alpha, "beta": beta, "beam": beam},
-        "train_steps": cfg.train.max_steps, "train_seconds": round(train_seconds, 1),
-        "total_seconds": round(time.time() - started, 1),
         "examples": [{"ref": r["reference"], "greedy": r["hypothesis"]} for r in greedy["utterances"][-3:]],
+        "device": str(t.device),
+    }
+
+
+def run(out: Path, n: int, seed: int, config: Path, overrides: list[str], beam: int,
+        budget_s: float = DEFAULT_BUDGET_S) -> dict:
+    """The whole demo; returns (and writes to ``out/results.json``) the numbers it printed."""
+    out.mkdir(parents=True, exist_ok=True)
+    started, load_at_start = time.time(), envinfo.load_average()
+    manifests = make_corpus(out, n, seed)
+    arpa = make_lm(out)
+    data_seconds = time.time() - started
+    trained = train_stage(out, manifests["train-clean-100"], config, overrides,
+                          train_budget(budget_s, data_seconds))
+    evaluated = evaluate_stage(out, manifests, arpa, beam)
+    results = {
+        **evaluated, **trained, "corpus": {"n": n, "seed": seed}, "config": str(config), "overrides": overrides,
+        "budget_s": budget_s, "data_seconds": round(data_seconds, 1),
+        "total_seconds": round(time.time() - started, 1),
+        "environment": {**envinfo.describe(evaluated["device"]), "load_at_start": load_at_start},
     }
     atomic_write_text(out / "results.json", json.dumps(results, indent=1))
     return results
+
+
+def report(r: dict, out: Path) -> str:
+    """The printed summary: held-out numbers, how long and how far training went, where the figures are."""
+    why = (f"stopped by the {r['train_max_time_s']:.0f} s training budget" if r["stopped_by_time_budget"]
+           else f"max_steps {r['max_steps']} reached")
+    env = r["environment"]
+    return "\n".join([
+        f"held-out test ({r['test_utterances']} utterances, sentences and speakers never trained on):",
+        f"  greedy     CER {r['greedy']['cer']:.3f}  WER {r['greedy']['wer']:.3f}",
+        f"  beam + LM  CER {r['lm']['cer']:.3f}  WER {r['lm']['wer']:.3f}  (alpha {r['lm']['alpha']}, "
+        f"beta {r['lm']['beta']} tuned on {r['dev_utterances']} dev utterances, beam {r['lm']['beam']})",
+        f"  model: {r['parameters'] / 1e6:.2f} M parameters, {r['train_utterances']} training utterances",
+        f"  trained to step {r['train_steps']} ({r['steps_this_run']} steps in this run, {why}) "
+        f"in {r['train_seconds']:.0f} s; corpus + LM {r['data_seconds']:.0f} s; whole demo {r['total_seconds']:.0f} s",
+        f"  {env['device']}, load average {env['load_at_start']} at the start, {env['load']} at the end",
+        f"  torch {env['torch']}, Python {env['python']}, git {env['git']}, {env['date']}",
+        f"  figures: {out / 'loss.png'}, {out / 'posteriorgram.png'}; numbers: {out / 'results.json'}",
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(description="Deep Speech 2 CPU demo on a synthetic LibriSpeech-like corpus.")
     p.add_argument("--out", type=Path, default=Path("out/demo-deepspeech"))
-    p.add_argument("--n", type=int, default=400, help="utterances to synthesise (80 %% train, 10 %% dev, 10 %% test)")
+    p.add_argument("--n", type=int, default=DEFAULT_N,
+                   help="utterances to synthesise (80 %% train, 10 %% dev, 10 %% test)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[2] / "configs" / "tiny.json")
     p.add_argument("--beam", type=int, default=16)
+    p.add_argument("--budget-s", type=float, default=DEFAULT_BUDGET_S,
+                   help="wall-clock seconds for the whole demo; training gets the rest after data and an "
+                        f"evaluation reserve of {EVAL_RESERVE_S:.0f} s (0 = train to max_steps)")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. train.max_steps=100")
     args = p.parse_args(argv)
-    r = run(args.out, args.n, args.seed, args.config, args.overrides, args.beam)
-    print(f"held-out test ({r['test_utterances']} utterances, sentences never trained on):")
-    print(f"  greedy     CER {r['greedy']['cer']:.3f}  WER {r['greedy']['wer']:.3f}")
-    print(f"  beam + LM  CER {r['lm']['cer']:.3f}  WER {r['lm']['wer']:.3f}  (alpha {r['lm']['alpha']}, "
-          f"beta {r['lm']['beta']}, beam {r['lm']['beam']})")
-    print(f"  trained {r['train_steps']} steps in {r['train_seconds']:.0f} s; whole demo {r['total_seconds']:.0f} s")
-    print(f"  figures: {args.out / 'loss.png'}, {args.out / 'posteriorgram.png'}")
+    if args.n < 10:
+        p.error(f"--n {args.n}: need at least 10 utterances (80/10/10 train/dev/test split)")
+    try:
+        results = run(args.out, args.n, args.seed, args.config, args.overrides, args.beam, args.budget_s)
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(report(results, args.out))
     return 0
 
 
