@@ -15,9 +15,8 @@ import dataclasses
 import logging
 import sys
 
-from upcycling.config import MoEConfig, RunConfig
-
 from repro.train import close_distributed, load_config
+from upcycling.config import MoEConfig, RunConfig
 from upcycling.train import run
 
 

@@ -71,10 +71,11 @@ def bench_search(data: Path, repeats: int) -> dict[str, float]:
 
 
 def bench_generator(data: Path, beams: int, device: torch.device, n_states: int) -> dict[str, float]:
+    from transformers import ByT5Tokenizer
+
     from reprover.data.benchmark import Benchmark
     from reprover.generation.model import build_seq2seq
     from reprover.retrieval.arch import ArchConfig
-    from transformers import ByT5Tokenizer
 
     arch = ArchConfig() if device.type == "cuda" else ArchConfig(d_model=64, d_ff=128, d_kv=16, num_heads=4,
                                                                   num_layers=2, num_decoder_layers=2)

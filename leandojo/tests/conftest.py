@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from reprover.data import Benchmark
 
 FIXTURE = Path(__file__).parent / "fixtures" / "leandojo_benchmark_4"

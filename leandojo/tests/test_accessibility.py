@@ -1,4 +1,5 @@
 import numpy as np
+
 from reprover.data import Pos, positive_premises
 
 CORE = ".lake/packages/lean4/src/lean/Init/Prelude.lean"

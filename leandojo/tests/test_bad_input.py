@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+
 from reprover.cli import main
 from reprover.data import Benchmark, BenchmarkFormatError, load_corpus, positive_premises
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from reprover.data import NO_GOALS, Pos, load_corpus, parse_pos, positive_premises, theorem_to_json
 from reprover.data.records import parse_theorem
 

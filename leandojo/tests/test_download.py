@@ -2,6 +2,7 @@ import hashlib
 import tarfile
 
 import pytest
+
 from reprover.data import Benchmark
 from reprover.data.download import fetch_benchmark
 

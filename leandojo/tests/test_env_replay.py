@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+
 from reprover.env import (
     DojoCrashError,
     DojoInitError,

@@ -6,6 +6,7 @@ import random
 
 import pytest
 import torch
+
 from reprover.data.positions import Pos
 from reprover.generation.augment import format_augmented_state, utf8_len
 from reprover.generation.dataset import GeneratorCollator

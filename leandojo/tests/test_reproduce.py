@@ -17,14 +17,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from repro.train import load_config
+from repro.train.cli import load_run_config, parse_train_args
 from reprover.cli import build_parser as reprover_parser
 from reprover.data.download import MEMBER
 from reprover.data.download import build_parser as download_parser
 from reprover.generation.config import GeneratorRunConfig
 from reprover.retrieval.config import RetrieverRunConfig
-
-from repro.train import load_config
-from repro.train.cli import load_run_config, parse_train_args
 
 LEANDOJO = Path(__file__).parents[1]
 REPO = LEANDOJO.parent

@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 import torch
+
 from reprover.data.positions import Pos
 from reprover.data.records import Premise
 from reprover.retrieval.arch import ArchConfig, build_tokenizer

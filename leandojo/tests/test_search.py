@@ -3,6 +3,7 @@
 from contextlib import contextmanager
 
 import pytest
+
 from reprover.data import Pos, TheoremRecord
 from reprover.env import DojoCrashError, LeanError, ProofFinished, ProofGivenUp, TacticState
 from reprover.search.best_first import SearchConfig, prove_theorem

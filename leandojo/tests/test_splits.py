@@ -1,4 +1,5 @@
 import pytest
+
 from reprover.data import Pos, TheoremRecord, load_split
 from reprover.data.records import Provenance, TracedTactic
 from reprover.data.splits import premises_used_by_tactics, split_by_novel_premises, split_randomly

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from repro.train import CheckpointError, load_config
 from reprover.data.positions import Pos
 from reprover.generation.checkpoint import load_generator
 from reprover.generation.config import GeneratorRunConfig
@@ -14,8 +16,6 @@ from reprover.retrieval.checkpoint import load_dense_retriever, load_retriever_m
 from reprover.retrieval.config import RetrieverRunConfig
 from reprover.training.generator import train_generator
 from reprover.training.retriever import train_retriever
-
-from repro.train import CheckpointError, load_config
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 FAST = ["model.arch.d_model=32", "model.arch.d_ff=64", "model.arch.d_kv=8", "model.arch.num_layers=1",

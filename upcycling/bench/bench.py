@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import torch
-from upcycling.config import GPTConfig, MoEConfig
-from upcycling.model import DenseMLP
-from upcycling.moe.layer import MoELayer
 
 from repro.atomic import atomic_write_text
 from repro.envinfo import describe, git_hash
+from upcycling.config import GPTConfig, MoEConfig
+from upcycling.model import DenseMLP
+from upcycling.moe.layer import MoELayer
 
 HERE = Path(__file__).resolve().parent
 SIZES = {  # hidden, expert ffn, experts, top-k, tokens

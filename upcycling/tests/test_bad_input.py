@@ -4,11 +4,11 @@ import json
 
 import pytest
 import torch
+
+from repro.train import ConfigError, load_config
 from upcycling.cli import main as cli_main
 from upcycling.config import GPTConfig, MoEConfig, RunConfig
 from upcycling.prepare import load_tokenizer, prepare_tokens
-
-from repro.train import ConfigError, load_config
 
 
 def test_a_granularity_that_does_not_divide_ffn_hidden_fails_at_config_load(tmp_path):
@@ -91,9 +91,8 @@ def test_prepare_refuses_too_few_documents_for_a_split(tmp_path):
 
 
 def test_the_upcycle_command_refuses_t_not_a_multiple_of_g_with_exit_code_2(tmp_path, capsys):
-    from upcycling.model import build_model
-
     from repro.train.checkpoint import save_checkpoint
+    from upcycling.model import build_model
 
     cfg = GPTConfig(n_layers=1, hidden=32, n_heads=4, ffn_hidden=64)
     state = {"model": build_model(cfg).state_dict(), "config": {"model": cfg.__dict__, "moe": None}}
@@ -109,9 +108,8 @@ def test_the_upcycle_command_refuses_t_not_a_multiple_of_g_with_exit_code_2(tmp_
 
 
 def test_upcycling_an_moe_checkpoint_is_refused(tmp_path, capsys):
-    from upcycling.model import build_model
-
     from repro.train.checkpoint import save_checkpoint
+    from upcycling.model import build_model
 
     cfg = GPTConfig(n_layers=1, hidden=32, n_heads=4, ffn_hidden=64)
     moe = MoEConfig.from_notation("E2G1T1")

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from upcycling.data import TokenFile, WindowBatchSampler, Windows, train_loader, val_batches
 from upcycling.prepare import prepare_tokens, stdlib_files
 

@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from upcycling.config import MoEConfig
 from upcycling.moe.dispatch import expert_capacity, grouped_mm, make_plan, permute, unpermute
 from upcycling.moe.layer import MoELayer

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from upcycling.experiments import CONFIG, run_suite
 from upcycling.prepare import prepare_tokens
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from safetensors import safe_open
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
 from upcycling.cli import main as upcycle_main
 from upcycling.hf.check import compare_logits
 from upcycling.hf.convert import convert_checkpoint

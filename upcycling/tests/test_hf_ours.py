@@ -3,6 +3,7 @@
 import pytest
 import torch
 from transformers import AutoModelForCausalLM
+
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.hf.convert import convert_checkpoint
 from upcycling.hf.ours import configs_from_hf, hf_config, load_hf, ours_to_hf, save_hf

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from upcycling.cli import main as upcycle_main
 from upcycling.hf import convert as convert_mod
 from upcycling.hf.convert import convert_checkpoint

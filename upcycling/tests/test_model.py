@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import build_model
 

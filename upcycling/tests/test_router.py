@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from upcycling.moe.router import Router, route, switch_load_balancing_loss, z_loss
 
 

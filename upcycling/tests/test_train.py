@@ -2,10 +2,10 @@ import dataclasses
 
 import pytest
 import torch
-from upcycling.config import DataConfig, GPTConfig, InitConfig, MoEConfig, RunConfig
-from upcycling.prepare import prepare_tokens
 
 from repro.train import OptimizerConfig, TrainerConfig
+from upcycling.config import DataConfig, GPTConfig, InitConfig, MoEConfig, RunConfig
+from upcycling.prepare import prepare_tokens
 from upcycling.train import run
 
 

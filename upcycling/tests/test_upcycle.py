@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import DenseMLP, build_model
 from upcycling.moe.layer import MoELayer

@@ -26,10 +26,6 @@ import tempfile
 from pathlib import Path
 
 import torch
-from waveglow.config import WaveGlowConfig
-from waveglow.convert import convert_official
-from waveglow.loss import WaveGlowLoss
-from waveglow.model import WaveGlow
 
 from repro.atomic import atomic_write_text
 from repro.envinfo import describe
@@ -38,6 +34,10 @@ from repro.train import load_config
 from repro.train.distributed import pick_device
 from repro.viz import markdown_table
 from waveglow import load_checkpoint
+from waveglow.config import WaveGlowConfig
+from waveglow.convert import convert_official
+from waveglow.loss import WaveGlowLoss
+from waveglow.model import WaveGlow
 
 HERE = Path(__file__).resolve().parent
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from repro.train.checkpoint import CheckpointError
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowConfig, WaveGlowDataConfig, WaveGlowModelConfig, WNConfig
 from waveglow.convert import convert_main
 from waveglow.model import WaveGlow
-
-from repro.train.checkpoint import CheckpointError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from repro.train.checkpoint import CheckpointError
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowModelConfig, WNConfig
 from waveglow.convert import convert_main, convert_official
 from waveglow.loss import WaveGlowLoss
 from waveglow.model import WaveGlow
-
-from repro.train.checkpoint import CheckpointError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOL = dict(rtol=1e-5, atol=1e-5)

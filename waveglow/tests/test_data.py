@@ -7,6 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from repro.audio import SampleRateError, save_wav, tacotron_mel
+from repro.data.filelists import DataFormatError
+from repro.train import load_config
 from waveglow.config import WaveGlowConfig
 from waveglow.data import (
     EpochTaggedBatchSampler,
@@ -16,10 +20,6 @@ from waveglow.data import (
     train_loader,
     val_loader,
 )
-
-from repro.audio import SampleRateError, save_wav, tacotron_mel
-from repro.data.filelists import DataFormatError
-from repro.train import load_config
 
 TINY = Path(__file__).parents[1] / "configs" / "tiny.json"
 SR = 22050

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from waveglow.demo import DemoOptions, main, pick_threads, run_demo, summarise, write_report
 
 from repro.data.synth.cli import build
 from repro.envinfo import describe
+from waveglow.demo import DemoOptions, main, pick_threads, run_demo, summarise, write_report
 
 
 @pytest.fixture

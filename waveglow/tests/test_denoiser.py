@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from repro.audio.stft import STFT
 from waveglow.config import WaveGlowModelConfig, WNConfig
 from waveglow.denoiser import Denoiser
 from waveglow.model import WaveGlow
-
-from repro.audio.stft import STFT
 
 
 @pytest.fixture(scope="module")

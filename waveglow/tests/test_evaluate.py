@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from waveglow.evaluate import main
 
 from repro.audio import save_wav
+from waveglow.evaluate import main
 
 
 def tone(path, noise: float, seed: int = 0):

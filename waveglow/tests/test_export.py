@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from waveglow.checkpoint import load_checkpoint
 from waveglow.export import export_onnx, noise_shape
 

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from waveglow.checkpoint import load_checkpoint
-from waveglow.config import WaveGlowConfig
-from waveglow.infer import collect_inputs, expand_inputs, main, pad_batch, synthesize
-from waveglow.model import WaveGlow
 
 from repro.audio import SampleRateError, save_wav, tacotron_mel
 from repro.data.filelists import DataFormatError
 from repro.train import load_config
 from repro.train.checkpoint import save_checkpoint
 from repro.train.config import to_dict
+from waveglow.checkpoint import load_checkpoint
+from waveglow.config import WaveGlowConfig
+from waveglow.infer import collect_inputs, expand_inputs, main, pad_batch, synthesize
+from waveglow.model import WaveGlow
 
 TINY = Path(__file__).parents[1] / "configs" / "tiny.json"
 HOP = 256

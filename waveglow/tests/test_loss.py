@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+
 from waveglow.config import WaveGlowModelConfig, WNConfig
 from waveglow.loss import WaveGlowLoss
 from waveglow.model import WaveGlow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from waveglow.config import WaveGlowModelConfig, WNConfig
 from waveglow.model import WaveGlow
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from waveglow.config import WaveGlowConfig
 
 from repro.audio import save_wav
 from repro.train import load_config
 from repro.train.cli import default_run_dir
+from waveglow.config import WaveGlowConfig
 from waveglow.train import main, run
 
 TINY = Path(__file__).parents[1] / "configs" / "tiny.json"
