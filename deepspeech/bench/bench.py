@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from deepspeech.config import DeepSpeechConfig
 from deepspeech.features import compute_features, make_vocab, pad_features
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model, count_parameters
 from deepspeech.serving.loadtest import synthetic_utterance
-
 from repro import envinfo
 from repro.atomic import atomic_write_text
 from repro.train import load_config

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from deepspeech.config import DeepSpeechConfig
 
+from deepspeech.config import DeepSpeechConfig
 from repro.audio import save_wav
 from repro.train import load_config
 

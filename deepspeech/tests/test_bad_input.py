@@ -7,11 +7,11 @@ import logging
 
 import numpy as np
 import pytest
+from ds_testkit import tone_utterance, write_corpus
+
 from deepspeech.config import FeatureConfig
 from deepspeech.data import SpeechDataset, load_utterances
 from deepspeech.features import prepare_audio
-from ds_testkit import tone_utterance, write_corpus
-
 from repro.audio import AudioFileError, SampleRateError
 from repro.data.filelists import DataFormatError
 from repro.text.ctc import CharVocab

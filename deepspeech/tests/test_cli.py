@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from ds_testkit import tone_utterance, write_corpus
+
 from deepspeech.cli import eval_main, transcribe_main, tune_main
 from deepspeech.ngram import NGramLM
 from deepspeech.ngram import main as lm_main
-from ds_testkit import tone_utterance, write_corpus
-
 from repro.audio import save_wav
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from ds_testkit import tiny_config, tone_utterance
+
 from deepspeech.data import SortaGradSampler, ctc_min_frames
 from deepspeech.infer import Transcriber
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model
-from ds_testkit import tiny_config, tone_utterance
 
 
 def test_ctc_min_frames_counts_a_blank_between_repeated_labels():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from deepspeech.decode import BeamSearchDecoder, greedy_decode, word_timings
 from deepspeech.ngram import BOS, EOS, NGramLM, build_arpa, estimate_kneser_ney, format_arpa
-
 from repro.text.ctc import CharVocab
 
 VOCAB = CharVocab.english()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from deepspeech.demo import DEFAULT_BUDGET_S, DEFAULT_N, report, run
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from deepspeech.demo import EVAL_RESERVE_S, MIN_TRAIN_S, make_corpus, train_budget
 
 

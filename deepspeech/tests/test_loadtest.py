@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from deepspeech.serving.loadtest import SettingResult, markdown_table, run_loadtest, synthetic_utterance
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jiwer
 import pytest
+
 from deepspeech.evaluate import normalize_for_scoring, score
 
 CASES = [

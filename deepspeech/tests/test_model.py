@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from ds_testkit import tiny_config
+
 from deepspeech.config import CONV_VARIANTS
 from deepspeech.layers import RowConv, SharedInputBiRNN, clipped_relu
 from deepspeech.model import build_model
-from ds_testkit import tiny_config
 
 
 @pytest.mark.parametrize("conv", sorted(CONV_VARIANTS))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from deepspeech.model import build_model
 from ds_testkit import tiny_config
+
+from deepspeech.model import build_model
 
 CASES = {
     "ds2 bidirectional gru": [],

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
+
 from deepspeech.serving.audio import AudioLimits, RequestError, check_content_type, decode_wav
 from deepspeech.serving.httpd import ServeConfig, start_server
 from deepspeech.serving.server import build_parser, config_from_args

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+
 from deepspeech.config import DeepSpeechConfig
 from deepspeech.features import make_vocab
 from deepspeech.infer import Transcriber
@@ -22,7 +23,6 @@ from deepspeech.loadtest import main as loadtest_main
 from deepspeech.model import build_model
 from deepspeech.serving.httpd import ServeConfig, start_server
 from deepspeech.serving.loadtest import synthetic_utterance
-
 from repro.train import load_config
 from repro.train.checkpoint import save_checkpoint
 from repro.train.config import to_dict
