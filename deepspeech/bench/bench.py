@@ -17,9 +17,7 @@ Without ``--official`` only ours is timed. Each run is appended to ``bench/RESUL
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from deepspeech.model import build_model, count_parameters
 from deepspeech.serving.loadtest import synthetic_utterance
 from repro import envinfo
 from repro.atomic import atomic_write_text
+from repro.timing import median_seconds
 from repro.train import load_config
 from repro.train.precision import autocast, make_grad_scaler
 
@@ -72,27 +71,6 @@ def make_batch(cfg: DeepSpeechConfig, size: int, seconds: float, device: torch.d
                  sum(int(d * sr) for d in durations) / sr)
 
 
-def median_seconds(fns: dict[str, Callable[[], None]], warmup: int, steps: int,
-                   device: torch.device) -> dict[str, float]:
-    """Median wall time of each function over ``steps`` calls after ``warmup`` untimed ones.
-
-    The functions take turns call by call, so on a shared machine a burst of outside load hits both
-    implementations alike instead of whichever happened to be running then. CUDA is synchronised.
-    """
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for i in range(warmup + steps):
-        for name, fn in fns.items():
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            fn()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            if i >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def train_step(model: torch.nn.Module, loss_fn: Callable[[], torch.Tensor], precision: str,
                device: torch.device) -> Callable[[], None]:
     """forward + loss under autocast, scaled backward, clip 400, AdamW (dsp's default optimiser) step."""
@@ -126,10 +104,11 @@ def infer_step(model: torch.nn.Module, forward: Callable[[], object], precision:
 def time_models(models: dict, batch: Batch, precision: str, device: torch.device, warmup: int,
                 steps: int) -> dict[str, tuple[float, float]]:
     """{name: (training audio-seconds per second, inference real-time factor)} at one precision."""
+    # ours and the official model take turns call by call, so machine load hits both alike
     train = median_seconds({n: train_step(m, loss_fn, precision, device) for n, (m, loss_fn, _) in models.items()},
-                           warmup, steps, device)
+                           device, repeats=steps, warmup=warmup)
     infer = median_seconds({n: infer_step(m, fwd, precision, device) for n, (m, _, fwd) in models.items()},
-                           warmup, steps, device)
+                           device, repeats=steps, warmup=warmup)
     return {n: (batch.audio_seconds / train[n], infer[n] / batch.audio_seconds) for n in models}
 
 
