@@ -13,7 +13,6 @@ intact. ``keep_last`` prunes older files only after the new one is complete.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import platform
@@ -131,10 +130,3 @@ def _short_list(keys: list[str], limit: int = 20) -> str:
 def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], source: str = "checkpoint") -> None:
     check_state_dict(model, state, source)
     model.load_state_dict(state)
-
-
-def state_dict_bytes(state: dict[str, Any]) -> bytes:
-    """Serialise to bytes (used to compare checkpoints in tests and to hash them)."""
-    buf = io.BytesIO()
-    torch.save(state, buf)
-    return buf.getvalue()

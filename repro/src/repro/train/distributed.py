@@ -122,14 +122,6 @@ def all_gather_objects(obj: object, env: DistEnv) -> list[object]:
     return out
 
 
-def broadcast_object(obj: object, env: DistEnv, src: int = 0) -> object:
-    if not env.is_distributed:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=src)
-    return box[0]
-
-
 def barrier(env: DistEnv) -> None:
     if env.is_distributed:
         dist.barrier()

@@ -34,7 +34,3 @@ class ThroughputMeter:
             for k, v in counts.items():
                 sums[k] = sums.get(k, 0.0) + v
         return {f"{k}_per_s": v / elapsed for k, v in sums.items()}
-
-    def seconds_per_step(self) -> float:
-        n = len(self.events) - 1
-        return (self.events[-1][0] - self.events[0][0]) / n if n > 0 else float("nan")
