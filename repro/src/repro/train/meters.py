@@ -14,12 +14,9 @@ class ThroughputMeter:
     def __init__(self, window: int = 50) -> None:
         self.events: deque[tuple[float, dict[str, float]]] = deque(maxlen=window + 1)
         self.events.append((time.perf_counter(), {}))
-        self.totals: dict[str, float] = {}
 
     def update(self, **counts: float) -> None:
         """Record what one step processed, e.g. ``update(samples=32, tokens=4096, audio_seconds=210.5)``."""
-        for k, v in counts.items():
-            self.totals[k] = self.totals.get(k, 0.0) + float(v)
         self.events.append((time.perf_counter(), dict(counts)))
 
     def rates(self) -> dict[str, float]:
