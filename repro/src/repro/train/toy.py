@@ -8,6 +8,7 @@ in an importable module, because ``torch.multiprocessing.spawn`` pickles the fun
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -80,9 +81,16 @@ def ddp_worker(
         trainer.fit()
         weights = trainer.state_dict()["model"]  # gathers full tensors from FSDP shards
         torch.save(weights, os.path.join(run_dir, f"weights_rank{rank}.pt"))
-        dist.barrier()  # no rank tears gloo down while another still has collectives in flight
-    finally:
+        dist.barrier()  # every rank has written its weights
+    except BaseException:
         dist.destroy_process_group()
+        raise
+    # The results are on disk and every rank passed the barrier. Leave without the gloo/FSDP C++ teardown:
+    # on a loaded machine it intermittently aborts after the work is done ("terminate called without an
+    # active exception"), which mp.spawn would report as a failed rank.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_single(run_dir: str | Path, batch_size: int, max_steps: int) -> dict[str, torch.Tensor]:
