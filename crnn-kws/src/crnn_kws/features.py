@@ -1,0 +1,54 @@
+"""Audio -> the CRNN's input: 40 mel channels at a 10 ms hop, PCEN-normalised (or log-mel), per window.
+
+Every window gets its features computed from its own samples, with a fresh PCEN smoother, exactly as the
+training windows did: the sliding-window detector therefore sees what the model was trained on, at the cost
+of recomputing overlapping frames (``streaming.py`` measures that cost). The STFT, mel filterbank and PCEN
+are repro.audio's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from crnn_kws.config import FeatureConfig
+from repro.audio import PCEN, mel_energies
+
+
+def make_pcen(cfg: FeatureConfig) -> PCEN:
+    return PCEN(cfg.n_mels, s=cfg.pcen_s, alpha=cfg.pcen_alpha, delta=cfg.pcen_delta, r=cfg.pcen_r)
+
+
+def energies(wav: torch.Tensor, cfg: FeatureConfig) -> torch.Tensor:
+    """Mel energies [..., n_mels, frames] of [..., samples] audio, scaled to int16 power (see FeatureConfig)."""
+    e = mel_energies(wav, cfg.sample_rate, n_fft=cfg.n_fft, hop=cfg.hop, n_mels=cfg.n_mels)
+    return e * cfg.mel_scale
+
+
+def normalise(e: torch.Tensor, cfg: FeatureConfig, pcen: PCEN | None = None) -> torch.Tensor:
+    """PCEN (a fresh smoother per item) or natural-log mel of energies [B, n_mels, frames]."""
+    if cfg.kind == "pcen":
+        return (pcen or make_pcen(cfg).to(e.device))(e)
+    return torch.log(e.clamp_min(1.0))  # 1.0 on the int16 power scale: quieter than any real recording
+
+
+def window_features(wav: torch.Tensor | np.ndarray, cfg: FeatureConfig) -> torch.Tensor:
+    """Features [B, n_mels, n_frames] of windows [B, window_samples] (or one [window_samples] window)."""
+    x = torch.as_tensor(wav, dtype=torch.float32)
+    x = x[None] if x.dim() == 1 else x
+    if x.dim() != 2 or x.shape[-1] != cfg.window_samples:
+        raise ValueError(f"window_features: expected [B, {cfg.window_samples}] windows of {cfg.window_s} s, "
+                         f"got {tuple(x.shape)}")
+    with torch.no_grad():
+        return normalise(energies(x, cfg), cfg)
+
+
+def sliding_windows(wav: np.ndarray, cfg: FeatureConfig, hop_frames: int) -> np.ndarray:
+    """[n, window_samples] views of ``wav`` every ``hop_frames`` frames; the first ends one window in.
+
+    A stream shorter than one window has no decision point; the caller reports that as an error.
+    """
+    n, step = cfg.window_samples, hop_frames * cfg.hop
+    if len(wav) < n:
+        return np.zeros((0, n), dtype=np.float32)
+    return np.lib.stride_tricks.sliding_window_view(np.asarray(wav, dtype=np.float32), n)[::step]
