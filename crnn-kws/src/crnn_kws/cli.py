@@ -1,0 +1,128 @@
+"""Command lines: crnn-kws-eval, crnn-kws-listen, crnn-kws-export (and the guard crnn-kws-train uses).
+
+Errors a user can fix (missing file, wrong sample rate, stereo audio, a clip shorter than the window, an empty
+negative set, a threshold grid that never meets the target, a checkpoint from another feature setting) are
+printed as one line naming the file and the fix, with exit status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from crnn_kws.metrics import alarm_steps
+from repro.atomic import atomic_write_text
+from repro.audio import AudioFileError
+from repro.train.checkpoint import CheckpointError
+
+USER_ERRORS = (FileNotFoundError, FileExistsError, ValueError, CheckpointError, AudioFileError)
+
+
+def run_guarded(body: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
+    """Run ``body``; a user error becomes one stderr line and exit status 2 (unless --debug is given)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if debug:
+        argv.remove("--debug")
+        return body(argv)
+    try:
+        return body(argv)
+    except USER_ERRORS as e:
+        print(f"error: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
+        return 2
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="checkpoint file or run folder from crnn-kws-train")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+
+
+def _listen(argv: list[str] | None) -> int:
+    from crnn_kws.detector import Detector, read_mono
+
+    p = argparse.ArgumentParser(description="Stream a wav file (or raw 16-bit mono PCM on stdin with '-') through "
+                                "the detector and print one line per alarm.")
+    p.add_argument("source", help="wav file, '-' for s16le PCM on stdin, or 'mic' (needs sounddevice)")
+    _common(p)
+    p.add_argument("--threshold", type=float, default=0.5, help="alarm threshold on the smoothed posterior")
+    p.add_argument("--stream", action="store_true", help="unidirectional checkpoints: carry GRU state hop by hop")
+    args = p.parse_args(argv)
+    det = Detector.from_checkpoint(args.checkpoint, args.device)
+    feats, ev = det.cfg.features, det.cfg.eval
+    if args.source == "mic":
+        from crnn_kws.microphone import record
+
+        wav = record(feats.sample_rate)
+    elif args.source == "-":
+        wav = np.frombuffer(sys.stdin.buffer.read(), dtype="<i2").astype(np.float32) / 32768.0
+        if len(wav) < feats.window_samples:
+            raise AudioFileError(f"stdin: {len(wav) / feats.sample_rate:.2f} s of audio is shorter than one "
+                                 f"{feats.window_s} s window; send s16le mono PCM at {feats.sample_rate} Hz")
+    else:
+        wav = read_mono(args.source, feats, feats.window_samples)
+    if args.stream:
+        from crnn_kws.streaming import StreamingDetector
+
+        scores = StreamingDetector(det.model, det.cfg).scores(wav)
+    else:
+        scores = det.scores(wav)
+    for t in alarm_steps(scores, ev.smooth_window, args.threshold, ev.refractory_steps(feats.hop_s)):
+        print(f"{args.source}: keyword at {(t + 1) * det.hop_s + (0 if args.stream else feats.window_s - det.hop_s):.2f} s "
+              f"(score {scores[t]:.3f})")
+    return 0
+
+
+def _evaluate(argv: list[str] | None) -> int:
+    from crnn_kws.data import SplitAudio
+    from crnn_kws.detector import Detector
+    from crnn_kws.evaluate import evaluate_condition
+
+    p = argparse.ArgumentParser(description="FRR at the target FA/h per SNR on a corpus' test split.")
+    _common(p)
+    p.add_argument("--corpus", required=True, help="corpus folder (crnn_kws.corpus)")
+    p.add_argument("--negative-minutes", type=float, default=10.0, help="keyword-free audio per SNR")
+    p.add_argument("--report", default=None, help="write the results as JSON here")
+    args = p.parse_args(argv)
+    det = Detector.from_checkpoint(args.checkpoint, args.device)
+    audio = SplitAudio.load(args.corpus, "test", det.cfg.features.sample_rate)
+    results = [evaluate_condition(det, audio, snr, 60 * args.negative_minutes, 0) for snr in det.cfg.eval.snrs_db]
+    for r in results:
+        frr = "no threshold meets the target" if r["frr"] is None else f"FRR {100 * r['frr']:.1f} %"
+        print(f"{r['snr_db']:g} dB: {frr} at {det.cfg.eval.target_fa_per_hour:g} FA/h "
+              f"({r['negative_hours']:.2f} h negatives, {r['positives']} positives)")
+    if args.report:
+        atomic_write_text(Path(args.report), json.dumps(results) + "\n")
+    return 0
+
+
+def _export(argv: list[str] | None) -> int:
+    from crnn_kws.detector import Detector
+    from crnn_kws.export import export_onnx
+
+    p = argparse.ArgumentParser(description="Export the CRNN (features -> posteriors) to ONNX, checked with "
+                                "onnxruntime against PyTorch.")
+    _common(p)
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    args = p.parse_args(argv)
+    det = Detector.from_checkpoint(args.checkpoint, args.device)
+    err = export_onnx(det.model, det.cfg.features, Path(args.out))
+    print(f"{args.out}: max |onnxruntime - torch| = {err:.2e}")
+    return 0
+
+
+def listen_main(argv: list[str] | None = None) -> int:
+    return run_guarded(_listen, argv)
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    return run_guarded(_evaluate, argv)
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    return run_guarded(_export, argv)

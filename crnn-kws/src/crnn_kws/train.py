@@ -1,0 +1,71 @@
+"""Training: random labelled windows -> batched PCEN features -> CRNN -> cross-entropy, run by repro.train.
+
+The Trainer supplies torchrun/DDP, AMP, checkpoints with exact resume and logging; this module builds the
+pieces. Features are computed inside the step so they are batched (and on the GPU when there is one).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from crnn_kws.config import KwsConfig
+from crnn_kws.data import SplitAudio, WindowDataset
+from crnn_kws.features import energies, normalise
+from crnn_kws.loss import window_loss
+from crnn_kws.model import build_model
+from repro.audio import spec_augment
+from repro.train import StepOutput, Trainer
+from repro.train.cli import load_run_config, parse_train_args
+from repro.train.distributed import init_distributed
+
+log = logging.getLogger(__name__)
+
+
+def make_step_fn(cfg: KwsConfig):
+    """step_fn(model, (wav [B, N], labels [B])) -> StepOutput with loss and window accuracy."""
+    data, feats = cfg.data, cfg.features
+
+    def step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> StepOutput:
+        wav, labels = batch
+        with torch.no_grad(), torch.autocast(wav.device.type, enabled=False):
+            x = normalise(energies(wav.float(), feats), feats)  # [B, n_mels, n_frames]
+            if data.spec_augment and model.training:
+                x = spec_augment(x.cpu(), freq_width=data.freq_width, time_width=data.time_width).to(x.device)
+        loss, accuracy = window_loss(model(x), labels)
+        return StepOutput(loss=loss, metrics={"accuracy": accuracy.detach()}, samples=len(labels),
+                          audio_seconds=len(labels) * feats.window_s)
+
+    return step
+
+
+def build_trainer(cfg: KwsConfig, run_dir: str | Path) -> Trainer:
+    """Model, window loader and Trainer for ``cfg`` (rank and device from torchrun's environment, if any)."""
+    if not cfg.data.corpus:
+        raise ValueError("data.corpus is empty; pass data.corpus=FOLDER (a corpus from crnn_kws.corpus)")
+    if cfg.model.n_classes != 2:
+        raise ValueError(f"model.n_classes={cfg.model.n_classes}: the wake-word trainer is binary; the "
+                         "12-class Speech Commands task runs through `make reproduce` (not yet implemented)")
+    env = init_distributed(cfg.train.device)
+    dataset = WindowDataset(SplitAudio.load(cfg.data.corpus, "train", cfg.features.sample_rate), cfg.data,
+                            cfg.features)
+    loader = DataLoader(dataset, batch_size=cfg.data.batch_size, shuffle=False, drop_last=True)
+    return Trainer(cfg.train, build_model(cfg), make_step_fn(cfg), loader, run_dir, full_config=cfg, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from crnn_kws.cli import run_guarded
+
+    def body(args_list: list[str] | None) -> int:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        args = parse_train_args("Train the CRNN keyword spotter (resumes when --run-dir holds a checkpoint).",
+                                args_list)
+        state = build_trainer(load_run_config(KwsConfig, args), args.run_dir).fit()
+        print(f"trained to step {state.step}; checkpoints in {args.run_dir}")
+        return 0
+
+    return run_guarded(body, argv)
