@@ -72,9 +72,9 @@ def _listen(argv: list[str] | None) -> int:
         scores = StreamingDetector(det.model, det.cfg).scores(wav)
     else:
         scores = det.scores(wav)
+    # both forms give their first decision once one window of audio is in; decisions are hop_s apart
     for t in alarm_steps(scores, ev.smooth_window, args.threshold, ev.refractory_steps(feats.hop_s)):
-        print(f"{args.source}: keyword at {(t + 1) * det.hop_s + (0 if args.stream else feats.window_s - det.hop_s):.2f} s "
-              f"(score {scores[t]:.3f})")
+        print(f"{args.source}: keyword at {feats.window_s + t * det.hop_s:.2f} s (score {scores[t]:.3f})")
     return 0
 
 

@@ -70,7 +70,7 @@ def evaluate_condition(det: Detector, audio: SplitAudio, snr_db: float, negative
     fa = fa_curve(streams, grid, det.hop_s, ev.smooth_window, refractory)
     frr = np.array([frr_at(positives, t) for t in grid])
     result = {"snr_db": snr_db, "negative_hours": sum(len(s) for s in streams) * det.hop_s / 3600,
-              "positives": int(len(positives)), "det": {"fa_per_hour": fa.tolist(), "frr": frr.tolist()}}
+              "positives": len(positives), "det": {"fa_per_hour": fa.tolist(), "frr": frr.tolist()}}
     try:
         threshold, at_target = operating_point(streams, positives, grid, ev.target_fa_per_hour, det.hop_s,
                                                ev.smooth_window, refractory)

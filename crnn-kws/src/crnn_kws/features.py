@@ -34,7 +34,7 @@ def normalise(e: torch.Tensor, cfg: FeatureConfig, pcen: PCEN | None = None) -> 
 
 def window_features(wav: torch.Tensor | np.ndarray, cfg: FeatureConfig) -> torch.Tensor:
     """Features [B, n_mels, n_frames] of windows [B, window_samples] (or one [window_samples] window)."""
-    x = torch.as_tensor(wav, dtype=torch.float32)
+    x = torch.from_numpy(np.array(wav, dtype=np.float32)) if isinstance(wav, np.ndarray) else wav.float()
     x = x[None] if x.dim() == 1 else x
     if x.dim() != 2 or x.shape[-1] != cfg.window_samples:
         raise ValueError(f"window_features: expected [B, {cfg.window_samples}] windows of {cfg.window_s} s, "

@@ -63,7 +63,7 @@ def confusable_phrases(phrase: str, limit: int = 24) -> list[str]:
     if not words:
         raise ValueError("the wake phrase is empty")
     pool = vocabulary()
-    per_position = [[" ".join(words[:i] + [n] + words[i + 1:]) for n in neighbours(w, pool)]
+    per_position = [[" ".join([*words[:i], n, *words[i + 1:]]) for n in neighbours(w, pool)]
                     for i, w in enumerate(words)]
     out: list[str] = []
     for k in range(max(map(len, per_position), default=0)):
