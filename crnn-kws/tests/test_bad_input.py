@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kws_testkit import config
+from kws_testkit import CONFIGS, config
 
 from crnn_kws.cli import eval_main, listen_main
 from crnn_kws.detector import Detector
@@ -71,7 +71,7 @@ def test_a_checkpoint_from_another_feature_setting_is_refused(checkpoint):
 def test_a_missing_checkpoint_and_a_bad_override_exit_2(tmp_path, capsys):
     assert listen_main([str(tmp_path / "x.wav"), "--checkpoint", str(tmp_path / "none.pt")]) == 2
     assert "does not exist" in _one_error_line(capsys)
-    assert train_main(["-c", "configs/tiny.json", "model.nope=1"]) == 2
+    assert train_main(["-c", str(CONFIGS / "tiny.json"), "model.nope=1"]) == 2
     assert "unknown config key 'model.nope'" in _one_error_line(capsys)
 
 

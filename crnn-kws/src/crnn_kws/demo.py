@@ -9,6 +9,7 @@ speech makes this a smoke test of the whole pipeline, not the paper's number.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import shutil
@@ -55,7 +56,7 @@ def claim_held(results: list[dict]) -> tuple[bool, str]:
     if any(r["accuracy"] is None for r in results):
         return False, "no threshold met 0.5 FA/h at some SNR"
     by_snr = sorted(results, key=lambda r: r["snr_db"])
-    ordered = all(a["accuracy"] <= b["accuracy"] + 1e-9 for a, b in zip(by_snr, by_snr[1:]))
+    ordered = all(a["accuracy"] <= b["accuracy"] + 1e-9 for a, b in itertools.pairwise(by_snr))
     return ordered, ("accuracy is ordered by SNR" if ordered else "accuracy is not ordered by SNR")
 
 
