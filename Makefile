@@ -15,12 +15,12 @@ PAPERS := $(filter-out repro,$(patsubst %/pyproject.toml,%,$(wildcard */pyprojec
 # Torch first: the CPU wheel where no NVIDIA GPU is visible, the default (CUDA) build otherwise.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 PYTEST_ARGS ?=
-TEST_DIRS := repro/tests $(wildcard $(addsuffix /tests,$(PAPERS)))
+TEST_DIRS := repro/tests tools/tests $(wildcard $(addsuffix /tests,$(PAPERS)))
 STAMP := $(VENV)/.setup-stamp
 SETUP_INPUTS := Makefile $(wildcard repro/pyproject.toml */pyproject.toml)
 
 .PHONY: help setup test test-slow test-gpu lint format clean
-.PHONY: test-repro
+.PHONY: test-repro gpu-check gpu-wheels gpu-results
 
 help: ## print every target with one line
 	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -77,6 +77,27 @@ data-leandojo: setup ## LeanDojo Benchmark 4 (resumable, checksummed) under data
 
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
 	$(PY) -m repro.data.prepare $* --root data
+
+# ---- one prepared GPU run for the whole repository (tools/README.md) -----------------------------------------
+# On the GPU machine the interpreter is the one that holds torch: .venv's where it exists, else python3 on PATH.
+GPU_PY ?= $(if $(wildcard $(PY)),$(PY),python3)
+OUT ?= out/gpu-check
+GPU_CHECK_ARGS ?=
+
+gpu-check: ## every subproject's GPU tests + benchmarks vs the official code, <= 9 min (OUT=DIR; CPU=1: tiny, on CPU)
+ifeq ($(CPU),1)
+	@$(MAKE) --no-print-directory setup
+	$(PY) tools/gpu_check.py --cpu --out $(OUT) $(GPU_CHECK_ARGS)
+else
+	$(GPU_PY) tools/gpu_check.py --out $(OUT) --python $(GPU_PY) $(GPU_CHECK_ARGS)
+endif
+
+gpu-wheels: setup ## download into .gpu-wheels/ the wheels the GPU machine lacks (Python 3.12, x86-64), for gpu-check
+	$(PY) tools/gpu_wheels.py --dest .gpu-wheels
+
+gpu-results: ## fold a gpu-check run (RESULTS=DIR) into each subproject's bench/RESULTS.md with its date and card
+	@test -n "$(RESULTS)" || { echo "gpu-results: name the run's folder, e.g. make gpu-results RESULTS=out/gpu-check"; exit 2; }
+	$(PYTHON) tools/gpu_results.py $(RESULTS)
 
 clean: ## remove caches (keeps .venv and data/)
 	find . -name __pycache__ -prune -exec rm -rf {} + ; rm -rf .pytest_cache .ruff_cache

@@ -32,6 +32,7 @@ from deepspeech.model import build_model, count_parameters
 from deepspeech.serving.loadtest import synthetic_utterance
 from repro import envinfo
 from repro.atomic import atomic_write_text
+from repro.bench_report import BenchFigure, BenchReport
 from repro.timing import median_seconds
 from repro.train import load_config
 from repro.train.precision import autocast, make_grad_scaler
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=None, help="untimed steps first (cpu 1, cuda 5)")
     p.add_argument("--precisions", default=None, help="comma list of fp32,bf16,fp16 (default per device)")
     p.add_argument("--results", default=str(HERE / "RESULTS.md"), help="markdown file the run is appended to")
+    p.add_argument("--json", default=None, help="also write the figures as a repro.bench_report JSON file")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. model.hidden=256)")
     return p
 
@@ -209,7 +211,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
         rows.append(row)
         print(results_table([row]).splitlines()[-1], flush=True)
     record(args, cfg, device, batch, params, rows, size, steps, warmup)
+    if args.json:
+        json_report(args, device, rows, size, seconds).write(args.json)
+        print(f"figures written to {args.json}")
     return rows
+
+
+def json_report(args, device: torch.device, rows: list[dict], size: int, seconds: float) -> BenchReport:
+    """The table's rows as figures for ``make gpu-check``; training carries the issue's 1.3x target."""
+    report = BenchReport("deepspeech", str(device), official_source=args.official,
+                         settings={"config": Path(args.config).name, "overrides": args.overrides, "batch": size,
+                                   "seconds": seconds})
+    for r in rows:
+        report.add(BenchFigure(f"training {r['precision']} batch {size}", "audio s/s", r["ours_train"],
+                               r.get("dsp_train"), target=1.3, baseline="deepspeech.pytorch"))
+        report.add(BenchFigure(f"inference RTF {r['precision']} batch {size}", "RTF", r["ours_rtf"],
+                               r.get("dsp_rtf"), higher_is_better=False, baseline="deepspeech.pytorch"))
+    return report
 
 
 def record(args, cfg, device, batch: Batch, params: dict, rows: list[dict], size: int, steps: int,

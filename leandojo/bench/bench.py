@@ -111,6 +111,25 @@ def environment(device: torch.device) -> str:
             f", transformers {transformers.__version__}")
 
 
+def json_report(args: argparse.Namespace, device: torch.device, retrieval: dict, search: dict,
+                generator: dict):
+    """The three measurements as figures for ``make gpu-check``. Only retrieval has a baseline here (torch
+    matmul); search and generation are ours alone until the official ReProver runs beside them with Lean."""
+    from repro.bench_report import BenchFigure, BenchReport
+
+    report = BenchReport("leandojo", str(device), settings={"premises": args.premises, "dim": args.dim,
+                                                             "queries": args.queries, "k": args.k,
+                                                             "beams": args.beams, "threads": args.threads})
+    report.add(BenchFigure(f"retrieval top-{args.k} of {args.premises:,} premises (FAISS vs torch matmul)",
+                           "queries/s", retrieval["faiss_qps"], retrieval["torch_qps"], baseline="torch matmul",
+                           notes=f"same top-k on {100 * retrieval['same_top_k']:.0f} % of queries"))
+    report.add(BenchFigure("best-first search, replay env + oracle generator", "expansions/s",
+                           search["expansions_per_s"], notes="official ReProver needs Lean: not run beside it"))
+    report.add(BenchFigure(f"generator beam search ({args.beams} beams), {generator['model']}", "tokens/s",
+                           generator["tokens_per_s"], notes="random init; ours alone"))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="ReProver throughput benchmark")
     p.add_argument("--premises", type=int, default=100_000)
@@ -125,8 +144,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="CPU threads for torch and faiss (1 is steadiest on a shared machine)")
     p.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     p.add_argument("--no-append", action="store_true", help="print only; do not append to RESULTS.md")
+    p.add_argument("--json", type=Path, help="also write the figures as a repro.bench_report JSON file")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the generator runs")
     args = p.parse_args(argv)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    want_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    device = torch.device("cuda" if want_cuda else "cpu")
     torch.set_num_threads(args.threads)
     import faiss
 
@@ -146,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     block = "\n".join([f"### {environment(device)}", "", "| what | ours | reference | note |", "|---|---|---|---|",
                        *rows, ""])
     print(block)
+    if args.json:
+        json_report(args, device, r, s, g).write(args.json)
+        print(f"figures written to {args.json}")
     if not args.no_append:
         from repro.atomic import atomic_write_text
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from repro.atomic import atomic_write_text
+from repro.bench_report import BenchFigure, BenchReport
 from repro.envinfo import describe, git_hash
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import DenseMLP
@@ -133,6 +134,22 @@ def append_results(path: Path, report: str) -> None:
     atomic_write_text(path, old.rstrip("\n") + "\n\n" + report)
 
 
+def json_report(args: argparse.Namespace, tps: dict[str, float]) -> BenchReport:
+    """tokens/s of ours against each transformers block, for ``make gpu-check`` (target: 1.5x grouped_mm)."""
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    report = BenchReport("upcycling", device, official_source="transformers MixtralSparseMoeBlock",
+                         settings={"toy": args.toy, "dtype": args.dtype, "tokens": args.tokens, "iters": args.iters})
+    for name, speed in tps.items():
+        if name.startswith("transformers"):
+            impl = name.removeprefix("transformers-")
+            report.add(BenchFigure(f"MoE layer fwd+bwd vs Mixtral block ({impl})", "tokens/s", tps["ours"], speed,
+                                   target=1.5 if impl == "grouped_mm" else None,
+                                   baseline=f"transformers Mixtral block, {impl}"))
+    report.add(BenchFigure("MoE layer fwd+bwd vs dense MLP of equal active FLOPs", "tokens/s", tps["ours"],
+                           tps["dense"], baseline="dense SwiGLU MLP (a floor, not a competitor)"))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
@@ -143,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--toy", action="store_true", help="tiny sizes (tests)")
     p.add_argument("--results", default=str(HERE / "RESULTS.md"))
     p.add_argument("--no-append", action="store_true", help="print only")
+    p.add_argument("--json", help="also write the figures as a repro.bench_report JSON file")
     args = p.parse_args(argv)
-    report, _ = run(args)
+    report, tps = run(args)
     print(report)
+    if args.json:
+        json_report(args, tps).write(args.json)
+        print(f"figures written to {args.json}")
     if not args.no_append:
         append_results(Path(args.results), report)
         print(f"appended to {args.results}")

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from repro.atomic import atomic_write_text
+from repro.bench_report import BenchFigure, BenchReport
 from repro.envinfo import describe
 from repro.timing import median_seconds
 from repro.train import load_config
@@ -209,6 +210,22 @@ def append_results(path: Path, header: dict, synth: list[dict], train: list[dict
     atomic_write_text(path, old.rstrip("\n") + "\n" + "\n".join(lines))
 
 
+def json_report(device: torch.device, args, synth: list[dict], train: list[dict]) -> BenchReport:
+    """The same rows as :func:`append_results`, as figures for ``make gpu-check`` (target: 2x official fp16)."""
+    report = BenchReport("waveglow", str(device), official_source=str(args.official) if args.official else None,
+                         settings={"config": args.config.name, "overrides": args.overrides, "seconds": args.seconds,
+                                   "repeats": args.repeats})
+    for row in synth:
+        official = row["official_khz"] if row["official_khz"] != "-" else None
+        report.add(BenchFigure(f"synthesis {row['dtype']} batch {row['batch']}", "kHz", row["ours_khz"], official,
+                               target=2.0 if row["dtype"] == "fp16" else None))
+    for row in train:
+        official = row["official_s"] if row["official_s"] != "-" else None
+        report.add(BenchFigure(f"train step {row['dtype']} batch {row['batch']}", "s", row["ours_s"], official,
+                               higher_is_better=False))
+    return report
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--official", type=Path, help="root of a NVIDIA/waveglow clone (omit to time ours alone)")
@@ -223,6 +240,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--results", type=Path, help="append the results to this markdown file (e.g. bench/RESULTS.md)")
+    p.add_argument("--json", type=Path, help="also write the figures as a repro.bench_report JSON file")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. model.wn.n_channels=64)")
     return p.parse_args(argv)
 
@@ -256,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.results:
         append_results(args.results, header, synth, train)
         print(f"appended to {args.results}")
+    if args.json:
+        json_report(device, args, synth, train).write(args.json)
+        print(f"figures written to {args.json}")
     return 0
 
 
