@@ -1,0 +1,53 @@
+"""CUDA correctness (run by `make test-gpu` and `make gpu-check`): CUDA equals CPU in fp32, and half
+precision stays within stated tolerances of fp32. Skipped where no GPU is visible."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from wg_testkit import inputs, randomised, tiny_config
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
+
+
+@pytest.fixture(autouse=True)
+def no_tf32():
+    """TF32 convolutions (cuDNN's default) round to 10 mantissa bits: compare true fp32 with fp32."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return ((a.float().cpu() - b.float().cpu()).norm() / b.float().cpu().norm()).item()
+
+
+def test_cuda_fp32_synthesis_equals_cpu():
+    cfg = tiny_config()
+    mel, _ = inputs(batch=2, frames=20, cfg=cfg)
+    with torch.no_grad():
+        cpu = randomised(cfg).prepare_for_inference().infer(mel, sigma=0.0)
+        gpu = randomised(cfg).cuda().prepare_for_inference().infer(mel.cuda(), sigma=0.0)
+    assert relative_error(gpu, cpu) < 1e-4
+
+
+@pytest.mark.parametrize(("dtype", "tolerance"), [(torch.float16, 1e-2), (torch.bfloat16, 5e-2)])
+def test_half_precision_synthesis_stays_close_to_fp32(dtype, tolerance):
+    cfg = tiny_config()
+    mel, _ = inputs(batch=2, frames=20, cfg=cfg)
+    model = randomised(cfg).cuda().prepare_for_inference()
+    with torch.no_grad():
+        reference = model.infer(mel.cuda(), sigma=0.0)
+        half = model.to(dtype).infer(mel.cuda().to(dtype), sigma=0.0)
+    assert half.dtype == dtype and torch.isfinite(half).all()
+    assert relative_error(half, reference) < tolerance
+
+
+def test_cuda_training_forward_equals_cpu():
+    cfg = tiny_config()
+    mel, audio = inputs(batch=2, frames=10, cfg=cfg)
+    z_cpu, log_s_cpu, _ = randomised(cfg).train()(mel, audio)
+    z_gpu, log_s_gpu, _ = randomised(cfg).cuda().train()(mel.cuda(), audio.cuda())
+    assert relative_error(z_gpu, z_cpu) < 1e-4
+    assert max(relative_error(g, c) for g, c in zip(log_s_gpu, log_s_cpu)) < 1e-4
