@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dest", type=Path, default=ROOT / ".gpu-wheels")
     p.add_argument("--python-version", default="3.12", help="the GPU machine's Python (3.12 on the lent H200)")
+    p.add_argument("--image-packages", type=Path, default=IMAGE_PACKAGES,
+                   help="what the target machine already holds, one name (or name==version) a line")
     args = p.parse_args(argv)
     reqs = [r for r in requirements(load_registry()) if distribution_name(r) not in NOT_CARRIED]
-    have = image_packages()
+    have = image_packages(args.image_packages)
     try:
         resolved = resolve(reqs, args.python_version)
     except RuntimeError as exc:
