@@ -1,7 +1,7 @@
 """Evaluation metrics shared by the reproductions, one concept per module.
 
 Speech: ``error_rate`` (WER/CER), ``cepstral`` (MCD), ``spectral`` (LSD), ``pitch`` (GPE/VDE/FFE).
-Retrieval: ``retrieval`` (R@k, MRR).
+Retrieval: ``retrieval`` (R@k, MRR). Question answering: ``qa`` (SQuAD-normalised EM and token F1).
 To add a metric family, put it in its own module and re-export its public names below.
 """
 
@@ -9,6 +9,7 @@ from repro.metrics.cepstral import mcd, mcd_dtw, mel_cepstrum_from_mel
 from repro.metrics.edit_distance import EditStats, align
 from repro.metrics.error_rate import cer, edit_stats, split_chars, split_words, wer
 from repro.metrics.pitch import PitchCounts, ffe, gpe, pitch_counts, vde
+from repro.metrics.qa import exact_match, normalize_answer, token_f1
 from repro.metrics.retrieval import recall_at_k, reciprocal_rank, retrieval_metrics
 from repro.metrics.spectral import lsd
 
@@ -18,18 +19,21 @@ __all__ = [
     "align",
     "cer",
     "edit_stats",
+    "exact_match",
     "ffe",
     "gpe",
     "lsd",
     "mcd",
     "mcd_dtw",
     "mel_cepstrum_from_mel",
+    "normalize_answer",
     "pitch_counts",
     "recall_at_k",
     "reciprocal_rank",
     "retrieval_metrics",
     "split_chars",
     "split_words",
+    "token_f1",
     "vde",
     "wer",
 ]

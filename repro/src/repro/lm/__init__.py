@@ -1,0 +1,30 @@
+"""Language-model toolkit shared by the prompting papers (CGAP closed-book QA, MSDP knowledge dialogue).
+
+- :mod:`repro.lm.types`: :class:`Sampling` (decoding settings) and :class:`Generation` (text + token log-probs).
+- :mod:`repro.lm.backend`: the :class:`LMBackend` protocol and :func:`build_backend` (``hf``, ``vllm``, ``openai``).
+- :mod:`repro.lm.hf`: transformers backend (model folder or GGUF; batched, shared-prefix prefill, seeded rows).
+- :mod:`repro.lm.vllm_backend`, :mod:`repro.lm.openai_http`: in-process vLLM and OpenAI-compatible servers.
+- :mod:`repro.lm.jsonl_store`: resumable per-stage JSONL keyed by item id.
+- :mod:`repro.lm.retrieval`: few-shot demonstration retrieval (dense + FAISS, BM25), cached embeddings.
+- :mod:`repro.lm.embedded`: where the offline default models (SmolLM2-135M GGUF, all-MiniLM-L6-v2) live.
+
+Heavy imports (torch, transformers, faiss) happen inside the modules that need them, so importing this package
+is cheap.
+"""
+
+from repro.lm.backend import BACKENDS, LMBackend, build_backend, check_seeds
+from repro.lm.jsonl_store import JsonlStore, StoreMismatch
+from repro.lm.types import Generation, LMError, Sampling, cut_at_stop
+
+__all__ = [
+    "BACKENDS",
+    "Generation",
+    "JsonlStore",
+    "LMBackend",
+    "LMError",
+    "Sampling",
+    "StoreMismatch",
+    "build_backend",
+    "check_seeds",
+    "cut_at_stop",
+]
