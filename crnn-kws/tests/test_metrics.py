@@ -92,3 +92,24 @@ def test_the_operating_point_is_the_smallest_grid_threshold_meeting_the_target()
 def test_a_grid_that_never_meets_the_target_says_so_instead_of_returning_nan():
     with pytest.raises(NoOperatingPointError, match=r"no threshold in \[0, 0.5\] keeps false alarms at or below 0.5/h"):
         operating_point([[0.9] * 100], [0.95], [0.0, 0.5], 0.5, 0.08, 3, 19)
+
+
+def test_the_logit_grid_resolves_posteriors_that_a_linear_grid_lumps_at_one():
+    from crnn_kws.metrics import logit_grid
+
+    grid = logit_grid(1001, -12.0, 30.0)
+    assert grid.dtype == np.float64 and np.all(np.diff(grid) > 0) and grid[-1] < 1.0
+    np.testing.assert_allclose(np.log(grid / (1 - grid)), np.linspace(-12, 30, 1001), atol=1e-2)
+    # negatives at logit 9 (posterior 0.99988), positives at logit 12: no threshold of a 1001-point linear
+    # grid lies between them, the logit grid has many
+    neg, pos = 1 / (1 + np.exp(-9.0)), 1 / (1 + np.exp(-12.0))
+    assert not np.any((np.linspace(0, 1, 1001) > neg) & (np.linspace(0, 1, 1001) <= pos))
+    threshold, frr = operating_point([[neg] * 10], [pos, pos], grid, 0.0, 360.0, 1, 0)
+    assert neg < threshold <= pos and frr == 0.0
+    with pytest.raises(ValueError, match="min_logit < max_logit"):
+        logit_grid(10, 5.0, 5.0)
+
+
+def test_fa_curve_gives_zero_above_every_score_and_counts_below_it():
+    streams = [[0.2, 0.9, 0.2, 0.95]]
+    np.testing.assert_allclose(fa_curve(streams, [0.1, 0.9, 0.95, 0.96, 2.0], 900.0, 1, 0), [4, 2, 1, 0, 0])

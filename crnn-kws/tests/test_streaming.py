@@ -64,3 +64,30 @@ def test_a_stream_gives_one_score_per_conv_stride_once_the_ring_is_full():
     first = cfg.model.kernel_t - det.pad_before + cfg.model.stride_t * (det.steps - 1)
     assert len(scores) == (frames - first) // cfg.model.stride_t + 1
     assert time_per_hop_streaming(det, 0.5)["mean_ms"] > 0
+
+
+def test_stream_features_equal_featurising_every_window_on_its_own():
+    from crnn_kws.features import sliding_windows, stream_window_features
+
+    for kind in ("pcen", "logmel"):
+        cfg = config("tiny", f"features.kind={kind}")
+        wav = (np.random.default_rng(2).standard_normal(3 * cfg.features.window_samples + 777) * 0.1).astype(np.float32)
+        plain = window_features(sliding_windows(wav, cfg.features, cfg.eval.hop_frames), cfg.features)
+        fast = stream_window_features(wav, cfg.features, cfg.eval.hop_frames)
+        assert fast.shape == plain.shape and fast.shape[0] == 1 + (len(wav) - cfg.features.window_samples) // 1280
+        torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)  # edge frames included
+
+
+def test_detector_scores_of_a_stream_equal_scoring_each_window_in_float64():
+    from crnn_kws.detector import Detector
+    from crnn_kws.features import sliding_windows
+
+    cfg = config("tiny")
+    torch.manual_seed(0)
+    det = Detector(crnn_kws.build_model(cfg), cfg)
+    wav = (np.random.default_rng(3).standard_normal(5 * cfg.features.window_samples) * 0.1).astype(np.float32)
+    fast = det.scores(wav, batch=7)  # several chunks, so chunk boundaries are covered
+    plain = det.score_windows(sliding_windows(wav, cfg.features, cfg.eval.hop_frames))
+    assert fast.dtype == np.float64 and len(fast) == len(plain) == 1 + (len(wav) - cfg.features.window_samples) // 1280
+    np.testing.assert_allclose(fast, plain, atol=1e-6)
+    assert len(det.scores(wav[:cfg.features.window_samples - 1])) == 0

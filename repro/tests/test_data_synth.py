@@ -150,3 +150,20 @@ def test_spelled_cardinals_agree_with_inflect(number):
     from repro.data.synth.text_source import spell_cardinal
 
     assert spell_cardinal(number) == inflect.engine().number_to_words(number, andword="").replace(",", "")
+
+
+def test_fit_to_clip_places_the_word_whole_at_a_random_offset_in_a_clip_of_any_length():
+    from repro.data.synth.speech_commands import CLIP_SAMPLES, fit_to_clip
+
+    word = np.ones(100, dtype=np.float32)
+    assert fit_to_clip(word, np.random.default_rng(0)).shape == (CLIP_SAMPLES,)  # 1 s by default
+    clip = fit_to_clip(word, np.random.default_rng(0), length=300, floor_rms=0.0)
+    (inside,) = np.nonzero(clip)
+    assert clip.shape == (300,) and len(inside) == 100 and inside[-1] - inside[0] == 99  # whole, contiguous
+    offsets = {int(np.argmax(fit_to_clip(word, np.random.default_rng(s), length=300, floor_rms=0.0)))
+               for s in range(20)}
+    assert len(offsets) > 5 and max(offsets) <= 200
+    long_word = np.arange(500, dtype=np.float32)
+    np.testing.assert_array_equal(fit_to_clip(long_word, np.random.default_rng(0), 300, 0.0), long_word[100:400])
+    with pytest.raises(ValueError, match="length must be >= 1"):
+        fit_to_clip(word, np.random.default_rng(0), length=0)

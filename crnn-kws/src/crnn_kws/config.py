@@ -152,7 +152,13 @@ class EvalConfig:
     snrs_db: list[float] = field(default_factory=lambda: [5.0, 10.0, 20.0])
     """test noise conditions (paper Table 3)"""
     n_thresholds: int = 1001
-    """grid of thresholds in [0, 1] for the DET curve and the operating point"""
+    """points of the threshold grid for the DET curve and the operating point"""
+    min_logit: float = -12.0
+    """the grid is even on the logit scale, sigmoid(linspace(min_logit, max_logit)): a trained detector's
+    posteriors crowd near 0 and 1, where an even grid on [0, 1] cannot tell 0.9999 from 0.99999999"""
+    max_logit: float = 30.0
+    """scores are float64 posteriors, which resolve 1 - p down to ~1e-16 (logit ~36); at 30 grid steps of
+    0.05 logit still differ by far more than one float64 spacing"""
 
     def refractory_steps(self, hop_s: float) -> int:
         return math.ceil(self.refractory_s / (self.hop_frames * hop_s) - 1e-9)
@@ -160,6 +166,9 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if self.hop_frames < 1 or self.smooth_window < 1 or self.n_thresholds < 2:
             raise ValueError("eval.hop_frames and eval.smooth_window must be >= 1, eval.n_thresholds >= 2")
+        if not self.min_logit < self.max_logit <= 30.0:
+            raise ValueError(f"eval.min_logit {self.min_logit} must be < eval.max_logit {self.max_logit} <= 30 "
+                             "(float64 posteriors stop resolving logits a little above 30)")
         if self.target_fa_per_hour < 0:
             raise ValueError(f"eval.target_fa_per_hour must be >= 0, got {self.target_fa_per_hour}")
 

@@ -23,8 +23,9 @@ from torch.utils.data import Dataset
 from crnn_kws.config import DataConfig, FeatureConfig
 from crnn_kws.corpus import MANIFEST, SPEECH_SUBSETS
 from repro.audio import add_noise, load_wav, random_gain
+from repro.data.synth.speech_commands import NOISE_FLOOR_RMS, fit_to_clip
 
-FLOOR_RMS = 3e-4  # a faint hiss under every window: real audio is never digital silence
+FLOOR_RMS = NOISE_FLOOR_RMS  # a faint hiss under every window: real audio is never digital silence
 
 
 class CorpusError(ValueError):
@@ -61,17 +62,6 @@ class SplitAudio:
         return audio
 
 
-def place(clip: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """``clip`` at a uniformly random offset in ``length`` samples of faint hiss (centre-cropped if longer)."""
-    if len(clip) > length:
-        start = (len(clip) - length) // 2
-        clip = clip[start:start + length]
-    out = (rng.standard_normal(length) * FLOOR_RMS).astype(np.float32)
-    offset = int(rng.integers(0, length - len(clip) + 1))
-    out[offset:offset + len(clip)] += clip
-    return out
-
-
 def crop(audio: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
     """A random ``length``-sample stretch of ``audio`` (tiled when it is shorter)."""
     if len(audio) < length:
@@ -102,9 +92,9 @@ class WindowDataset(Dataset):
         a, c, n = self.audio, self.cfg, self.n
         label = int(rng.random() < c.positive_fraction)
         if label:
-            wav = place(a.positives[rng.integers(len(a.positives))], n, rng)
+            wav = fit_to_clip(a.positives[rng.integers(len(a.positives))], rng, n, FLOOR_RMS)
         elif a.confusables and rng.random() < c.confusable_fraction:
-            wav = place(a.confusables[rng.integers(len(a.confusables))], n, rng)
+            wav = fit_to_clip(a.confusables[rng.integers(len(a.confusables))], rng, n, FLOOR_RMS)
         elif rng.random() < 0.7:
             wav = crop(a.speech[rng.integers(len(a.speech))], n, rng)
         else:  # noise alone, at a random level

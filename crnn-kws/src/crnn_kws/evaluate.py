@@ -13,7 +13,7 @@ import numpy as np
 
 from crnn_kws.data import FLOOR_RMS, SplitAudio, crop, finish
 from crnn_kws.detector import Detector
-from crnn_kws.metrics import NoOperatingPointError, fa_curve, frr_at, max_smoothed, operating_point
+from crnn_kws.metrics import NoOperatingPointError, fa_curve, frr_at, logit_grid, max_smoothed, operating_point
 
 STREAM_S = 60.0  # seconds per negative stream
 POSITIVE_PAD_S = 0.75  # audio before and after each positive clip, so windows slide over it
@@ -53,7 +53,10 @@ def condition_scores(det: Detector, audio: SplitAudio, snr_db: float, negative_s
     sr, window = det.cfg.features.sample_rate, det.cfg.features.window_samples
     rng = np.random.default_rng([seed, int(snr_db * 10) + 1000])
     n_streams = max(1, round(negative_s / STREAM_S))
-    streams = [det.scores(noisy(negative_stream(audio, negative_s / n_streams, rng, sr), audio, snr_db, rng))
+    # each stream is one window longer than its share, so the decisions (one per hop once a window is in)
+    # cover negative_s seconds and the FA/h resolution is the one asked for
+    length_s = negative_s / n_streams + det.cfg.features.window_s
+    streams = [det.scores(noisy(negative_stream(audio, length_s, rng, sr), audio, snr_db, rng))
                for _ in range(n_streams)]
     smooth = det.cfg.eval.smooth_window
     positives = np.array([max_smoothed(det.scores(noisy(positive_clip(p, window, rng, sr), audio, snr_db, rng)),
@@ -65,7 +68,7 @@ def evaluate_condition(det: Detector, audio: SplitAudio, snr_db: float, negative
     """DET curve and FRR at the target FA/h for one SNR (``frr`` is None when no threshold meets the target)."""
     ev = det.cfg.eval
     streams, positives = condition_scores(det, audio, snr_db, negative_s, seed)
-    grid = np.linspace(0.0, 1.0, ev.n_thresholds)
+    grid = logit_grid(ev.n_thresholds, ev.min_logit, ev.max_logit)
     refractory = ev.refractory_steps(det.cfg.features.hop_s)
     fa = fa_curve(streams, grid, det.hop_s, ev.smooth_window, refractory)
     frr = np.array([frr_at(positives, t) for t in grid])
@@ -74,7 +77,8 @@ def evaluate_condition(det: Detector, audio: SplitAudio, snr_db: float, negative
     try:
         threshold, at_target = operating_point(streams, positives, grid, ev.target_fa_per_hour, det.hop_s,
                                                ev.smooth_window, refractory)
-        result.update(threshold=threshold, frr=at_target, accuracy=1.0 - at_target)
+        result.update(threshold=threshold, threshold_logit=float(np.log(threshold / (1.0 - threshold))),
+                      frr=at_target, accuracy=1.0 - at_target)
     except NoOperatingPointError as e:
-        result.update(threshold=None, frr=None, accuracy=None, note=str(e))
+        result.update(threshold=None, threshold_logit=None, frr=None, accuracy=None, note=str(e))
     return result

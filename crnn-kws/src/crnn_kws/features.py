@@ -1,9 +1,11 @@
 """Audio -> the CRNN's input: 40 mel channels at a 10 ms hop, PCEN-normalised (or log-mel), per window.
 
 Every window gets its features computed from its own samples, with a fresh PCEN smoother, exactly as the
-training windows did: the sliding-window detector therefore sees what the model was trained on, at the cost
-of recomputing overlapping frames (``streaming.py`` measures that cost). The STFT, mel filterbank and PCEN
-are repro.audio's.
+training windows did: the sliding-window detector therefore sees what the model was trained on.
+``window_features`` is that definition; ``stream_window_features`` gives the same numbers for all windows of a
+stream without recomputing the overlapping STFT frames (a window's interior frames are the stream's frames;
+only the few frames whose STFT reaches past a window edge see that window's own padding, and are recomputed
+from the window's ends). The STFT, mel filterbank and PCEN are repro.audio's.
 """
 
 from __future__ import annotations
@@ -52,3 +54,35 @@ def sliding_windows(wav: np.ndarray, cfg: FeatureConfig, hop_frames: int) -> np.
     if len(wav) < n:
         return np.zeros((0, n), dtype=np.float32)
     return np.lib.stride_tricks.sliding_window_view(np.asarray(wav, dtype=np.float32), n)[::step]
+
+
+def _edge_frames(cfg: FeatureConfig) -> int:
+    """Frames at each end of a window whose STFT frame reaches past the window (centre padding)."""
+    return -(-(cfg.n_fft // 2) // cfg.hop)
+
+
+def stream_window_features(wav: np.ndarray, cfg: FeatureConfig, hop_frames: int) -> torch.Tensor:
+    """``window_features(sliding_windows(wav, cfg, hop_frames), cfg)`` computed once per stream frame.
+
+    Interior frames of window k are stream frames ``hop_frames * k + j``; the ``e`` edge frames at each end
+    come from the STFT of the window's first / last ``seg`` samples, whose centre padding equals the whole
+    window's there. PCEN then runs per window with a fresh smoother, as in training. Falls back to the plain
+    per-window form when the window does not split into whole hops.
+    """
+    windows = sliding_windows(wav, cfg, hop_frames)
+    n, hop, e = cfg.window_samples, cfg.hop, _edge_frames(cfg)
+    seg = hop * -(-(cfg.n_fft + hop) // hop)  # samples whose frames cover the e exact edge frames
+    if len(windows) == 0 or n % hop or seg >= n:
+        return window_features(windows, cfg) if len(windows) else torch.zeros(0, cfg.n_mels, cfg.n_frames)
+    with torch.no_grad():
+        span = torch.from_numpy(np.ascontiguousarray(wav[:(len(windows) - 1) * hop_frames * hop + n],
+                                                     dtype=np.float32))
+        stream = energies(span, cfg)  # [n_mels, stream frames]
+        starts = torch.arange(len(windows)) * hop_frames
+        index = starts[:, None] + torch.arange(cfg.n_frames)[None]  # [n_win, n_frames]
+        e_win = stream[:, index].permute(1, 0, 2).clone()  # [n_win, n_mels, n_frames]
+        ends = torch.from_numpy(np.ascontiguousarray(np.concatenate([windows[:, :seg], windows[:, -seg:]])))
+        edge = energies(ends, cfg)  # [2 n_win, n_mels, seg // hop + 1]
+        e_win[:, :, :e] = edge[:len(windows), :, :e]
+        e_win[:, :, -e:] = edge[len(windows):, :, -e:]
+        return normalise(e_win, cfg)

@@ -82,8 +82,22 @@ def fa_curve(streams: Sequence[Sequence[float] | np.ndarray], thresholds: Sequen
     """FA/h at every threshold of the grid (each stream smoothed once), [len(thresholds)]."""
     smooth = [smoothed(s, window) for s in streams]
     hours = _hours(smooth, hop_s)
-    return np.array([sum(len(_fire(s, float(th), refractory_steps)) for s in smooth) / hours
+    top = max((float(s.max()) for s in smooth if s.size), default=-np.inf)
+    # thresholds above every smoothed score fire nothing: skip the scan there (most of a logit grid's top)
+    return np.array([0.0 if th > top else sum(len(_fire(s, float(th), refractory_steps)) for s in smooth) / hours
                      for th in thresholds])
+
+
+def logit_grid(n: int, min_logit: float = -12.0, max_logit: float = 30.0) -> np.ndarray:
+    """``n`` thresholds even on the logit scale: sigmoid(linspace(min_logit, max_logit, n)), float64.
+
+    A trained detector's negatives and positives both crowd near posterior 1 (logits 5 ... 15): an even grid on
+    [0, 1] puts one point (0.999) below all of them and the next (1.0) above, so the operating point jumps
+    from "every confusable fires" to "nothing is detected". Even logit steps resolve that region.
+    """
+    if n < 2 or not min_logit < max_logit:
+        raise ValueError(f"logit_grid: need n >= 2 and min_logit < max_logit, got {n}, {min_logit}, {max_logit}")
+    return 1.0 / (1.0 + np.exp(-np.linspace(min_logit, max_logit, n)))
 
 
 def max_smoothed(scores: Sequence[float] | np.ndarray, window: int) -> float:

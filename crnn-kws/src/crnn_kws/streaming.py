@@ -81,7 +81,7 @@ class StreamingDetector:
         if len(self.outputs) < self.steps:
             return None
         logits = self.model.classifier(torch.stack(list(self.outputs))[None])  # [1, n_classes]
-        return float(torch.softmax(logits.float(), dim=-1)[0, 1])
+        return float(torch.softmax(logits.double(), dim=-1)[0, 1])  # float64, as Detector.posteriors
 
     def flush(self) -> list[float]:
         """The trailing "same" padding: the decisions the last frames still owe."""

@@ -54,13 +54,20 @@ def plan_clips(n: int, words: tuple[str, ...], seed: int) -> list[tuple[str, int
     return clips
 
 
-def fit_to_clip(wav: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Place the word at a random offset in a 1 s clip (cropping the centre if longer) over a noise floor."""
-    if len(wav) > CLIP_SAMPLES:
-        start = (len(wav) - CLIP_SAMPLES) // 2
-        wav = wav[start:start + CLIP_SAMPLES]
-    clip = (rng.standard_normal(CLIP_SAMPLES) * NOISE_FLOOR_RMS).astype(np.float32)
-    offset = int(rng.integers(0, CLIP_SAMPLES - len(wav) + 1))
+def fit_to_clip(wav: np.ndarray, rng: np.random.Generator, length: int = CLIP_SAMPLES,
+                floor_rms: float = NOISE_FLOOR_RMS) -> np.ndarray:
+    """Place ``wav`` at a uniformly random offset in ``length`` samples (1 s by default) over a noise floor.
+
+    A longer ``wav`` is centre-cropped. Keyword spotters use the same placement with their own window
+    length (crnn_kws: a wake phrase inside a 1.5 s window), so the timing jitter is defined once here.
+    """
+    if length < 1:
+        raise ValueError(f"fit_to_clip: length must be >= 1 sample, got {length}")
+    if len(wav) > length:
+        start = (len(wav) - length) // 2
+        wav = wav[start:start + length]
+    clip = (rng.standard_normal(length) * floor_rms).astype(np.float32)
+    offset = int(rng.integers(0, length - len(wav) + 1))
     clip[offset:offset + len(wav)] += wav
     return clip
 
