@@ -104,8 +104,15 @@ class ModelConfig:
 class DataConfig:
     """Training windows: aligned positives, speech and noise negatives, additive noise (paper §3.1)."""
 
+    task: Literal["wake_word", "speech_commands"] = "wake_word"
+    """wake_word: binary windows from a ``crnn_kws.corpus`` folder; speech_commands: the 12-class task on a
+    Google Speech Commands v2 folder (``crnn_kws.commands``), which needs model.n_classes = 12"""
     corpus: str = ""
-    """folder written by ``crnn_kws.corpus`` (positives/, confusables/, speech/, noise/ with split lists)"""
+    """folder written by ``crnn_kws.corpus`` (positives/, confusables/, LibriSpeech/, noise/), or the Speech
+    Commands folder when task = speech_commands"""
+    max_speech_files: int = 0
+    """read at most this many LibriSpeech utterances per split, evenly spread over the sorted list (0 = all):
+    train-clean-100 is 23 GB as float32, more than a training host should hold for negatives"""
     batch_size: int = 64
     """paper §3.1"""
     positive_fraction: float = 0.5
@@ -131,6 +138,8 @@ class DataConfig:
             raise ValueError(f"data.positive_fraction must be in (0, 1), got {self.positive_fraction}")
         if self.snr_min_db > self.snr_max_db:
             raise ValueError(f"data.snr_min_db {self.snr_min_db} > data.snr_max_db {self.snr_max_db}")
+        if self.max_speech_files < 0:
+            raise ValueError(f"data.max_speech_files must be >= 0 (0 = all), got {self.max_speech_files}")
         if self.batch_size < 1 or self.epoch_windows < self.batch_size:
             raise ValueError("data.batch_size must be >= 1 and data.epoch_windows >= data.batch_size")
 
@@ -180,3 +189,9 @@ class KwsConfig:
     data: DataConfig = field(default_factory=DataConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     train: TrainerConfig = field(default_factory=TrainerConfig)
+
+    def __post_init__(self) -> None:
+        want = 12 if self.data.task == "speech_commands" else 2
+        if self.model.n_classes != want:
+            raise ValueError(f"data.task={self.data.task} needs model.n_classes={want}, got {self.model.n_classes}; "
+                             "use configs/speech_commands12.json for the 12-class task")

@@ -47,15 +47,17 @@ class SplitAudio:
     noises: list[np.ndarray]
 
     @classmethod
-    def load(cls, corpus: str | Path, split: str, sr: int) -> SplitAudio:
+    def load(cls, corpus: str | Path, split: str, sr: int, max_speech_files: int = 0) -> SplitAudio:
+        """Read one split; ``max_speech_files`` > 0 keeps that many utterances spread over the sorted list."""
         root = Path(corpus)
         if not (root / MANIFEST).is_file():
             raise CorpusError(f"{root}: no {MANIFEST}; build the corpus with `python -m crnn_kws.demo` (or "
                               "crnn_kws.corpus.write_corpus) and pass data.corpus=THAT_FOLDER")
-        speech_dir = root / "LibriSpeech" / SPEECH_SUBSETS[split]
+        speech = sorted((root / "LibriSpeech" / SPEECH_SUBSETS[split]).rglob("*.flac"))
+        if 0 < max_speech_files < len(speech):
+            speech = [speech[i] for i in np.linspace(0, len(speech) - 1, max_speech_files).round().astype(int)]
         audio = cls(read_clips(root / "positives" / split, sr), read_clips(root / "confusables" / split, sr),
-                    [load_wav(p, sr)[0] for p in sorted(speech_dir.rglob("*.flac"))],
-                    read_clips(root / "noise" / split, sr))
+                    [load_wav(p, sr)[0] for p in speech], read_clips(root / "noise" / split, sr))
         for name in ("positives", "speech", "noises"):
             if not getattr(audio, name):
                 raise CorpusError(f"{root}: the {split} split has no {name} clips; rebuild the corpus")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
+from crnn_kws.commands import CommandsSplit, CommandsWindowDataset
 from crnn_kws.config import KwsConfig
 from crnn_kws.data import SplitAudio, WindowDataset
 from crnn_kws.features import energies, normalise
@@ -46,13 +47,16 @@ def make_step_fn(cfg: KwsConfig):
 def build_trainer(cfg: KwsConfig, run_dir: str | Path) -> Trainer:
     """Model, window loader and Trainer for ``cfg`` (rank and device from torchrun's environment, if any)."""
     if not cfg.data.corpus:
-        raise ValueError("data.corpus is empty; pass data.corpus=FOLDER (a corpus from crnn_kws.corpus)")
-    if cfg.model.n_classes != 2:
-        raise ValueError(f"model.n_classes={cfg.model.n_classes}: the wake-word trainer is binary; the "
-                         "12-class Speech Commands task runs through `make reproduce` (not yet implemented)")
+        raise ValueError("data.corpus is empty; pass data.corpus=FOLDER (a corpus from crnn_kws.corpus, or the "
+                         "Speech Commands folder with configs/speech_commands12.json)")
     env = init_distributed(cfg.train.device)
-    dataset = WindowDataset(SplitAudio.load(cfg.data.corpus, "train", cfg.features.sample_rate), cfg.data,
-                            cfg.features)
+    sr = cfg.features.sample_rate
+    if cfg.data.task == "speech_commands":
+        dataset: Dataset = CommandsWindowDataset(CommandsSplit.load(cfg.data.corpus, "train", sr), cfg.data,
+                                                 cfg.features)
+    else:
+        dataset = WindowDataset(SplitAudio.load(cfg.data.corpus, "train", sr, cfg.data.max_speech_files),
+                                cfg.data, cfg.features)
     loader = DataLoader(dataset, batch_size=cfg.data.batch_size, shuffle=False, drop_last=True)
     return Trainer(cfg.train, build_model(cfg), make_step_fn(cfg), loader, run_dir, full_config=cfg, env=env)
 
