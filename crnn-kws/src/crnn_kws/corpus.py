@@ -14,11 +14,13 @@ leaves a half corpus that a later run would take for a whole one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +64,30 @@ def _noise(folder: Path, speech: list[Path], seconds: float, seed: int) -> None:
     save_wav(folder / "babble.wav", babble(talkers, n), SR)
 
 
-def write_corpus(root: Path, phrase: str, n_positive: int, n_confusable: int, n_speech: int, seed: int = 0,
-                 n_voices: int = 105, workers: int = 2, noise_seconds: float = 60.0) -> Path:
-    """Build the corpus at ``root`` (see the module docstring); refuses to overwrite an existing folder."""
-    root = Path(root)
+@contextlib.contextmanager
+def building(root: Path) -> Iterator[Path]:
+    """A fresh folder beside ``root`` that becomes ``root`` when the block ends, and is removed if it fails.
+
+    Readers take a corpus folder as whole when it exists, so it must never exist half-written.
+    """
     if root.exists():
         raise FileExistsError(f"{root} already exists; delete it or choose another folder")
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_corpus(root: Path, phrase: str, n_positive: int, n_confusable: int, n_speech: int, seed: int = 0,
+                 n_voices: int = 105, workers: int = 2, noise_seconds: float = 60.0) -> Path:
+    """Build the corpus at ``root`` (see the module docstring); refuses to overwrite an existing folder."""
+    root = Path(root)
+    with building(root) as tmp:
         voices = voice_split(n_voices, seed)
         confusables = confusable_phrases(phrase)
         for split in SPLITS:
@@ -86,9 +103,4 @@ def write_corpus(root: Path, phrase: str, n_positive: int, n_confusable: int, n_
         atomic_write_text(tmp / MANIFEST, json.dumps({
             "phrase": phrase, "confusables": confusables, "n_positive": n_positive, "n_confusable": n_confusable,
             "n_speech": n_speech, "n_voices": n_voices, "seed": seed}, indent=1) + "\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import soundfile as sf
 
-from crnn_kws.corpus import MANIFEST, SPEECH_SUBSETS
+from crnn_kws.corpus import MANIFEST, SPEECH_SUBSETS, building
 from repro.atomic import atomic_write_text
 from repro.audio import AudioFileError, SampleRateError
 from repro.data.datasets.librispeech import read_librispeech
@@ -85,9 +83,7 @@ def link_corpus(root: Path, positives: Path, librispeech: Path, noise: Path, con
     if not speech:
         raise FileNotFoundError(f"{librispeech}: no utterances in {sorted(SPEECH_SUBSETS.values())}; pass the "
                                 "LibriSpeech folder holding train-clean-100/ and test-clean/")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
-    try:
+    with building(root) as tmp:
         for name, files in sets.items():
             for split, paths in files.items():
                 _link_all(paths, tmp / name / split)
@@ -99,9 +95,4 @@ def link_corpus(root: Path, positives: Path, librispeech: Path, noise: Path, con
             "confusables": None if confusables is None else str(confusables),
             "counts": {name: {s: len(p) for s, p in files.items()} for name, files in sets.items()},
             "speech_utterances": len(speech)}, indent=1) + "\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root
