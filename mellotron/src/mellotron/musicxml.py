@@ -22,6 +22,9 @@ Differences from the official code, all in inputs it cannot handle:
 * a word outside the dictionary is an error here (``unknown_words="error"``, the default), naming the word,
   part and measure; the official code spells it in letters *with a space after each letter*, so its text then
   has more tokens than its rhythm. ``unknown_words="spell"`` spells such words in letters without the spaces;
+* a note whose lyric is empty (MuseScore writes ``<lyric><text/></lyric>`` on tied notes: the official Debussy
+  flute and Mozart tenor parts) counts as a note without a lyric, i.e. a tie; the official code drops its time,
+  leaving frames no token covers, and then cuts as many frames off the end of the part;
 * punctuation in a lyric is ignored; chords are an error (the official code crashes on them);
 * a one-phone word whose letters the spelling table cannot match (e.g. "Eye" = AY) is skipped phone-wise as
   the official would intend, instead of the official NameError;
