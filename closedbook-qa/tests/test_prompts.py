@@ -41,3 +41,16 @@ def test_demos_skip_the_test_question_without_refill_and_put_the_best_last():
     demos = select_demos([test], pool, DemoConfig(num_demos=3, retriever="bm25"))["t"]
     assert len(demos) == 2 and all(d.question != test.question for d in demos)
     assert all("capital" in d.question for d in demos)
+
+
+def test_the_official_config_file_equals_the_dataclass_defaults():
+    from pathlib import Path
+
+    from closedbook_qa.config import RunConfig
+    from repro.train.config import load_config
+
+    cfg = load_config(RunConfig, Path(__file__).parents[1] / "configs" / "cgap_official.json")
+    assert cfg == RunConfig()
+    assert (cfg.stage1.top_p, cfg.stage1.top_k, cfg.stage1.temperature, cfg.stage1.max_new_tokens) == (0.9, 0, 1.0, 100)
+    assert (cfg.stage1.seed_stride, cfg.stage1.min_line_chars, cfg.stage2.max_new_tokens, cfg.demos.num_demos) == \
+        (10, 5, 10, 10)
