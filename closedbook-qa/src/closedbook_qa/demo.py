@@ -23,21 +23,31 @@ from closedbook_qa.datasets import EMBEDDED
 from closedbook_qa.report import write_report
 from closedbook_qa.runner import check_out_dir, run_pipeline
 
-VERDICT = {True: "context generation HELPS at this size", False: "context generation does NOT help at this size"}
+def verdict(result: dict, tests: list) -> str:
+    """Best CGAP aggregation at the largest k against direct prompting, with a paired sign test: the change
+    counts as real only when the questions won and lost differ by more than 2·sqrt(won + lost)."""
+    from closedbook_qa.metrics import exact_match
 
-
-def verdict(rows: list[dict]) -> str:
-    """Compares the best CGAP row at the largest k with direct prompting."""
-    direct = next(r["EM"] for r in rows if r["k"] == 0)
+    rows = result["rows"]
+    direct = next(r for r in rows if r["k"] == 0)
     top_k = max(r["k"] for r in rows)
-    best = max(r["EM"] for r in rows if r["k"] == top_k)
-    return f"{VERDICT[best > direct]}: best CGAP@{top_k} {best:.1f} vs direct {direct:.1f} EM"
+    best = max((r for r in rows if r["k"] == top_k), key=lambda r: r["EM"])
+    key = ("vote" if "vote" in best["method"] else "weighted") + f"@{top_k}"
+    won = sum(exact_match(result["predictions"][key][t.id], t.answers)
+              and not exact_match(result["predictions"]["direct"][t.id], t.answers) for t in tests)
+    lost = sum(exact_match(result["predictions"]["direct"][t.id], t.answers)
+               and not exact_match(result["predictions"][key][t.id], t.answers) for t in tests)
+    real = abs(won - lost) > 2 * (won + lost) ** 0.5
+    word = "helps" if won > lost else "does not help" if won == lost else "hurts"
+    return (f"{best['method']} at k={top_k}: {best['EM']:.1f} EM vs direct {direct['EM']:.1f} "
+            f"({won} questions gained, {lost} lost of {len(tests)}): context generation {word} at this size, "
+            f"{'a difference beyond' if real else 'but within'} sampling noise (sign test, 2 sigma)")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="out/demo-closedbook-qa")
-    p.add_argument("--questions", type=int, default=40, help="first N test questions (fixed, not timed)")
+    p.add_argument("--questions", type=int, default=32, help="first N test questions (fixed, not timed)")
     p.add_argument("--k", type=int, default=8)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="keep finished items of a previous demo run")
@@ -60,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
     header = {**describe("cpu"), "model": "SmolLM2-135M-Instruct (GGUF Q4_1, embedded)",
               "questions": f"{len(tests)} (gk test), pool {len(pool)}", "k": str(args.k),
-              "wall time": f"{seconds:.0f} s", "verdict": verdict(result["rows"])}
+              "wall time": f"{seconds:.0f} s", "verdict": verdict(result, tests)}
     paths = write_report(result, out, header)
     print(paths["md"].read_text(encoding="utf-8"))
     print(f"figure: {paths.get('png')}\ntime taken: {seconds:.0f} s")
