@@ -23,6 +23,7 @@ from closedbook_qa.datasets import EMBEDDED
 from closedbook_qa.report import write_report
 from closedbook_qa.runner import check_out_dir, run_pipeline
 
+
 def verdict(result: dict, tests: list) -> str:
     """Best CGAP aggregation at the largest k against direct prompting, with a paired sign test: the change
     counts as real only when the questions won and lost differ by more than 2·sqrt(won + lost)."""
