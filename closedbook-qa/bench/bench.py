@@ -88,7 +88,9 @@ def measure(args: argparse.Namespace) -> dict:
         counts["naive"] = naive_generate(backend, prompts, seeds, args.new_tokens)
 
     fns = {"naive": naive, "ours": ours}
-    vllm_ok = importlib.util.find_spec("vllm") is not None and device.startswith("cuda") and not args.tiny
+    # vLLM needs a model path it can open (a transformers folder); the embedded GGUF default is HF-only here
+    vllm_ok = (importlib.util.find_spec("vllm") is not None and device.startswith("cuda") and not args.tiny
+               and args.model is not None)
     if vllm_ok:
         from repro.lm.vllm_backend import VLLMBackend
 

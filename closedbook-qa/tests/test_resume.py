@@ -68,3 +68,17 @@ def test_the_report_scores_direct_and_every_k(tmp_path):
     rows = _run(tmp_path, CountingBackend(), fresh=True)["rows"]
     assert [(r["method"].split()[0], r["k"]) for r in rows][:3] == [("direct", 0), ("CGAP", 1), ("CGAP", 1)]
     assert rows[0]["EM"] == 100.0  # the fake answers with the question's last word
+
+
+def test_the_demo_verdict_counts_gains_and_losses_and_calls_small_differences_noise():
+    from closedbook_qa.demo import verdict
+
+    tests = [QAItem(str(i), f"q{i}", ("right",)) for i in range(10)]
+    right, wrong = "right", "wrong"
+    result = {"rows": [{"method": "direct few-shot (no context)", "k": 0, "EM": 50.0},
+                       {"method": "CGAP majority vote", "k": 8, "EM": 60.0},
+                       {"method": "CGAP weighted (mean)", "k": 8, "EM": 40.0}],
+              "predictions": {"direct": {str(i): right if i < 5 else wrong for i in range(10)},
+                              "vote@8": {str(i): right if i < 6 else wrong for i in range(10)}}}
+    text = verdict(result, tests)
+    assert "1 questions gained, 0 lost of 10" in text and "helps" in text and "within sampling noise" in text
