@@ -30,3 +30,12 @@ def test_step_annealing_per_epoch_uses_the_loader_length():
 def test_a_step_schedule_without_a_period_is_rejected():
     with pytest.raises(ValueError, match="step_size"):
         ScheduleConfig(name="step")
+
+
+def test_step_decay_never_goes_below_the_floor():
+    # Mellotron: lr 1e-3 halved every 50k steps, floored at 1e-5
+    from repro.train.schedule import LRFactor, ScheduleConfig
+
+    f = LRFactor(ScheduleConfig(name="step", gamma=0.5, step_size=50_000, min_lr_ratio=0.01), total_steps=10**6)
+    assert f(49_999) == 1.0 and f(50_000) == 0.5 and f(300_000) == 0.5**6
+    assert f(350_000) == 0.01 and f(900_000) == 0.01

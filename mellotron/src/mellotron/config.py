@@ -106,6 +106,13 @@ class MellotronDataConfig:
     batch_size: int = 32
     num_workers: int = 2
 
+    def __post_init__(self) -> None:
+        if self.p_arpabet not in (0.0, 1.0):
+            raise ValueError(f"data.p_arpabet must be 1.0 (official: every CMUdict word as phones) or 0.0 (letters "
+                             f"only), got {self.p_arpabet}")
+        if self.batch_size < 1:
+            raise ValueError(f"data.batch_size must be >= 1, got {self.batch_size}")
+
 
 def default_train() -> TrainerConfig:
     """hparams.py: Adam lr 1e-3, weight decay 1e-6, grad clip 1.0; lr halved every 50k steps down to 1e-5."""
@@ -113,10 +120,31 @@ def default_train() -> TrainerConfig:
 
 
 @dataclass
+class LossConfig:
+    guided_attention_weight: float = 0.0
+    """weight of the guided-attention penalty (Tachibana et al. 2017); 0 = the official loss. Only the CPU demo
+    uses it, to form attention within its step budget"""
+    guided_attention_sigma: float = 0.2
+
+
+@dataclass
+class WarmStartConfig:
+    checkpoint: str = ""
+    """a Mellotron or Tacotron 2 checkpoint (ours or official) to start from; empty = from scratch"""
+    ignore_layers: list[str] = field(default_factory=lambda: ["speaker_embedding.weight"])
+    """tensors left at their fresh init (hparams.py ignore_layers): a new speaker table by default"""
+
+
+@dataclass
 class MellotronConfig:
     model: MellotronModelConfig = field(default_factory=MellotronModelConfig)
     data: MellotronDataConfig = field(default_factory=MellotronDataConfig)
     train: TrainerConfig = field(default_factory=default_train)
+    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    speakers: dict[str, int] = field(default_factory=dict)
+    """raw speaker id -> model index; filled from the training list when empty and saved with every checkpoint,
+    so inference uses the training list's table (hparams.py builds it the same way at every start)"""
 
     def __post_init__(self) -> None:
         if self.data.n_mel_channels != self.model.n_mel_channels:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sys
 import time
@@ -29,6 +28,7 @@ from repro.atomic import atomic_write_text
 from repro.audio import griffin_lim, load_wav, save_wav
 from repro.data.datasets.ljspeech import read_ljspeech_metadata
 from repro.envinfo import describe
+from repro.threads import pick_threads
 from repro.train import load_config
 from repro.train.config import to_dict
 from repro.viz import markdown_table, plot_loss_curves
@@ -217,21 +217,6 @@ def run_demo(opts: DemoOptions) -> dict:
     facts["total_seconds"] = time.monotonic() - start
     write_report(out, table, rows, facts)
     return facts
-
-
-def pick_threads() -> int:
-    """As many torch threads as there are idle cores (cores minus the load average, rounded), at least 1.
-
-    On a shared machine, torch's worker threads spin while waiting for each other. Measured here on 2
-    cores, tiny config: at load 1.9 a training step took 3.7 s with 2 threads and 0.55 s with 1; with
-    heavier load, 3x the CPU time and 4x the wall time. So a second thread only pays on an idle core.
-    """
-    cores = os.cpu_count() or 1
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    threads = max(1, min(cores, round(cores - load)))
-    torch.set_num_threads(threads)
-    log.info("using %d torch thread(s) (%d cores, load %.1f)", threads, cores, load)
-    return threads
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,8 @@ class ScheduleConfig:
     warmup_steps: int = 0
     """linear warmup from 0 to the base LR over this many optimizer steps"""
     min_lr_ratio: float = 0.0
-    """final LR as a fraction of the base LR (cosine, linear)"""
+    """final LR as a fraction of the base LR (cosine, linear); a floor for exponential and step decay
+    (Mellotron halves its LR every 50k steps but never below 1e-5 = 0.01 x 1e-3)"""
     gamma: float = 1.0
     """decay factor: per `step_size` steps (step) or per `decay_steps` steps (exponential)"""
     step_size: int = 0
@@ -65,8 +66,8 @@ class LRFactor:
         if c.name == "linear":
             return 1.0 - (1 - c.min_lr_ratio) * progress
         if c.name == "exponential":
-            return c.gamma ** (t / max(1, c.decay_steps))
-        return c.gamma ** (t // self.step_size)  # step
+            return max(c.min_lr_ratio, c.gamma ** (t / max(1, c.decay_steps)))
+        return max(c.min_lr_ratio, c.gamma ** (t // self.step_size))  # step
 
 
 def build_scheduler(
