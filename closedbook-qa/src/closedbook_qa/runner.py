@@ -55,6 +55,10 @@ def token_counter(backend: LMBackend):
 
 def run_pipeline(backend: LMBackend, model_id: str, cfg: RunConfig, tests: list[QAItem], pool: list[QAItem],
                  out: Path, *, fresh: bool, device: str = "cpu") -> dict:
+    if fresh:  # all stages at once, so a fresh run killed early leaves no older stage behind to resume from
+        for name in STAGE_FILES:
+            for path in (out / name, out / f"{name}.meta.json"):
+                path.unlink(missing_ok=True)
     demos = select_demos(tests, pool, cfg.demos, cache_dir=out / "cache", device=device)
     pipe = Pipeline(backend, cfg, out, model_id, token_counter(backend), fresh=fresh)
     direct = pipe.direct(tests, demos) if cfg.direct else None
