@@ -65,6 +65,7 @@ def test_sing_a_score(tmp_path, hparams):
 @pytest.mark.parametrize(("extra", "message"), [
     (["speak", "--text", "Hi.", "--speaker", "9"], "speaker id"),
     (["speak", "--text", "   ", "--speaker", "0"], "text is empty"),
+    (["speak", "--text", "Hi \u4e2d.", "--speaker", "0"], "outside Mellotron's symbol table"),
     (["speak", "--text", "Hi.", "--speaker", "0", "--style", "WRONGRATE"], "16000 Hz but 22050 Hz"),
     (["speak", "--text", "Hi.", "--speaker", "0", "--style", "/no/such.wav"], "no such audio file"),
 ])

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from torch import Tensor
 from mellotron.config import MellotronDataConfig
 from mellotron.data import TextToIds, mel_and_f0
 from mellotron.model import Mellotron, MellotronInputError
+from repro.text.sequence import UnknownSymbolWarning
 
 
 @dataclass
@@ -30,9 +32,17 @@ class Synthesis:
 
 
 def text_ids(text: str, text_to_ids: TextToIds | None = None) -> Tensor:
+    """[1, L] symbol ids; a character the 185-symbol table lacks is an error here, not a silent drop."""
     if not text.strip():
         raise MellotronInputError("the text is empty: give a sentence to synthesise")
-    return torch.tensor([(text_to_ids or TextToIds(["english_cleaners"]))(text)], dtype=torch.long)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownSymbolWarning)
+        ids = (text_to_ids or TextToIds(["english_cleaners"]))(text)
+    unknown = [str(w.message).split(" is not in")[0] for w in caught if issubclass(w.category, UnknownSymbolWarning)]
+    if unknown:
+        raise MellotronInputError(f"{', '.join(sorted(set(unknown)))} of {text!r} cannot be spoken: outside "
+                                  "Mellotron's symbol table; respell it or write it as ARPAbet in {braces}")
+    return torch.tensor([ids], dtype=torch.long)
 
 
 def reference(path: str | Path, data: MellotronDataConfig) -> tuple[Tensor, Tensor]:
