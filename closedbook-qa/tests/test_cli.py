@@ -55,7 +55,7 @@ def test_a_model_path_that_is_not_a_model_is_refused(tmp_path, capsys):
 
 def test_a_server_that_is_down_is_one_error_line(tmp_path, capsys):
     err = _err(capsys, [*_run_args(tmp_path, FIX / "nq-test.qa.csv"), "--backend", "openai", "--model", "m",
-                        "--base-url", "http://127.0.0.1:9", "--timeout", "1"])
+                        "--base-url", "http://127.0.0.1:9", "--timeout", "1", "--retries", "1"])
     assert "127.0.0.1:9" in err
 
 

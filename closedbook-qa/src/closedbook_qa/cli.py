@@ -42,6 +42,7 @@ def add_run(sub: argparse._SubParsersAction) -> None:
                                                   "vllm: model path; openai: the served model name")
     p.add_argument("--base-url", default="http://127.0.0.1:8000", help="openai backend: server address")
     p.add_argument("--timeout", type=float, default=120.0, help="openai backend: seconds per request")
+    p.add_argument("--retries", type=int, default=3, help="openai backend: retries (backoff 1, 2, 4 ... s)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--k", type=int, default=None, help="contexts per question (default: the config's, 8)")
     p.add_argument("-c", "--config", default=None, help="configs/*.json (default: the official values)")

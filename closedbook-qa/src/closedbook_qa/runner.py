@@ -44,7 +44,9 @@ def make_backend(args: argparse.Namespace, cfg: RunConfig) -> tuple[LMBackend, s
         backend = build_backend("hf", args.model, device=args.device, batch_size=cfg.batch_size)
         return backend, str(args.model or "embedded:SmolLM2-135M-Instruct.Q4_1")
     if args.backend == "openai":
-        return build_backend("openai", args.model, base_url=args.base_url, timeout_s=args.timeout), str(args.model)
+        backend = build_backend("openai", args.model, base_url=args.base_url, timeout_s=args.timeout,
+                                retries=args.retries)
+        return backend, str(args.model)
     return build_backend("vllm", args.model), str(args.model)
 
 
