@@ -78,6 +78,9 @@ bench-%: setup ## bench-<paper>: ours vs the official implementation, side by si
 data-leandojo: setup ## LeanDojo Benchmark 4 (resumable, checksummed) under data/
 	$(PY) -m reprover.data.download --root data
 
+data-nq data-tqa data-webq: setup ## closed-book QA question sets (DPR format) + demonstration pools under data/
+	$(MAKE) -C closedbook-qa $@ PY=$(PY) DATA=$(abspath data)
+
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
 	$(PY) -m repro.data.prepare $* --root data
 

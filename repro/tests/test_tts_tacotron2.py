@@ -76,3 +76,17 @@ def test_teacher_forced_batch_masks_padding_like_parse_output():
     assert mel_out.shape == (2, 10, 9) and gate.shape == (2, 9) and align.shape == (2, 9, 6)
     assert mel_post[1, :, 5:].abs().max() == 0 and (gate[1, 5:] == 1e3).all()
     assert align[1, :, 4:].abs().max() == 0  # padded tokens get no attention
+
+
+def test_guided_attention_penalises_off_diagonal_attention_only():
+    from repro.tts.loss import guided_attention_loss
+
+    T, N = 20, 10
+    diagonal = torch.zeros(1, T, N)
+    diagonal[0, torch.arange(T), torch.arange(T) * N // T] = 1.0
+    stuck = torch.zeros(1, T, N)
+    stuck[0, :, -1] = 1.0  # every frame on the last token: the failure mode it exists for
+    lengths_in, lengths_out = torch.tensor([N]), torch.tensor([T])
+    on = guided_attention_loss(diagonal, lengths_in, lengths_out).item()
+    off = guided_attention_loss(stuck, lengths_in, lengths_out).item()
+    assert on < 0.02 and off > 0.5

@@ -38,8 +38,10 @@ def tacotron2_loss(mel: Tensor, mel_postnet: Tensor, gate: Tensor, target_mel: T
 
 def guided_attention_loss(alignments: Tensor, text_lengths: Tensor, output_lengths: Tensor,
                           sigma: float = 0.2) -> Tensor:
-    """Tachibana et al. (2017)'s penalty on attention far from the diagonal: mean of A[t, n] * W[t, n] with
-    W = 1 - exp(-(n/N - t/T)^2 / (2 sigma^2)) over each utterance's valid frames and tokens.
+    """Tachibana et al. (2017)'s penalty on attention far from the diagonal: sum over tokens of A[t, n] * W[t, n],
+    W = 1 - exp(-(n/N - t/T)^2 / (2 sigma^2)), averaged over each utterance's valid frames. (Summing over tokens
+    keeps the term on the scale of one frame's misplaced attention mass, 0..1, whatever the text length; a mean
+    over tokens too would shrink it by the text length.)
 
     Not part of the Tacotron 2 / Mellotron recipes (their weight is 0 by default); it makes attention form in
     hundreds rather than thousands of steps, which CPU-sized demos need.
@@ -50,4 +52,5 @@ def guided_attention_loss(alignments: Tensor, text_lengths: Tensor, output_lengt
     weight = 1.0 - torch.exp(-((n - t) ** 2) / (2 * sigma**2))
     valid = (torch.arange(T, device=alignments.device)[None, :, None] < output_lengths[:, None, None]) & \
         (torch.arange(N, device=alignments.device)[None, None, :] < text_lengths[:, None, None])
-    return (alignments * weight * valid).sum() / valid.sum().clamp(min=1)
+    frames = output_lengths.clamp(max=T).sum().clamp(min=1)
+    return (alignments * weight * valid).sum() / frames
