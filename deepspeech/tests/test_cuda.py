@@ -8,17 +8,15 @@ import torch
 from ds_testkit import tiny_config
 
 from deepspeech.model import build_model
-from repro.train.precision import autocast
+from repro.train.precision import autocast, true_fp32
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 
 @pytest.fixture(autouse=True)
 def no_tf32():
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+    with true_fp32():
+        yield
 
 
 def model_and_batch(rnn_type: str = "gru"):

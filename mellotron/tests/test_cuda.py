@@ -7,15 +7,15 @@ import pytest
 import torch
 from ml_testkit import official_model, official_outputs
 
+from repro.train.precision import true_fp32
+
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 
 @pytest.fixture(autouse=True)
 def no_tf32():
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+    with true_fp32():
+        yield
 
 
 def cuda_inputs(ref: dict) -> dict:

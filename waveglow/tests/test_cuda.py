@@ -7,16 +7,15 @@ import pytest
 import torch
 from wg_testkit import inputs, randomised, tiny_config
 
+from repro.train.precision import true_fp32
+
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
 
 @pytest.fixture(autouse=True)
 def no_tf32():
-    """TF32 convolutions (cuDNN's default) round to 10 mantissa bits: compare true fp32 with fp32."""
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    yield
-    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+    with true_fp32():
+        yield
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:

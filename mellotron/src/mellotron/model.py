@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from mellotron.config import MellotronModelConfig
 from mellotron.gst import GST
 from repro.tts.decoder import Decoder, DecodeResult
-from repro.tts.tacotron2 import finish, postnet, symbol_embedding, text_encoder
+from repro.tts.tacotron2 import PrenetDropoutSwitch, finish, postnet, symbol_embedding, text_encoder
 
 log = logging.getLogger(__name__)
 Outputs = tuple[Tensor, Tensor, Tensor, Tensor]  # mel, mel_postnet, gate logits, alignments
@@ -27,7 +27,7 @@ class MellotronInputError(ValueError):
     """An input the model cannot use (speaker id, F0 length, style index...); the message names the fix."""
 
 
-class Mellotron(nn.Module):
+class Mellotron(PrenetDropoutSwitch, nn.Module):
     def __init__(self, cfg: MellotronModelConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or MellotronModelConfig()
@@ -39,15 +39,6 @@ class Mellotron(nn.Module):
         if cfg.with_gst:
             self.gst = GST(cfg)
         self.speaker_embedding = nn.Embedding(cfg.n_speakers, cfg.speaker_embedding_dim)
-
-    @property
-    def prenet_dropout(self) -> bool:
-        """True: the official behaviour (prenet dropout on in train and eval); False: deterministic output."""
-        return self.decoder.prenet.always_dropout
-
-    @prenet_dropout.setter
-    def prenet_dropout(self, on: bool) -> None:
-        self.decoder.prenet.always_dropout = bool(on)
 
     # ---- conditioning -------------------------------------------------------------------------------------
     def check_speakers(self, speaker_ids: Tensor) -> None:

@@ -34,3 +34,15 @@ def autocast(precision: str, device: torch.device) -> contextlib.AbstractContext
 def make_grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:
     """A GradScaler that is active only for fp16 (bf16 and fp32 have the range to go without)."""
     return torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
+
+
+@contextlib.contextmanager
+def true_fp32():
+    """Turn TF32 off for matmuls and cuDNN inside the block (restored after). cuDNN convolutions and RNNs use TF32
+    by default on Ampere and later, rounding to 10 mantissa bits: a CUDA-vs-CPU fp32 check needs real fp32."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved

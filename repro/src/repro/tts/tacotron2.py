@@ -97,14 +97,11 @@ def finish(decoded: DecodeResult, post: Postnet, output_lengths: Tensor | None, 
     return mel, mel_post, gate, decoded.alignments
 
 
-class Tacotron2(nn.Module):
-    def __init__(self, cfg: Tacotron2Config | None = None):
-        super().__init__()
-        self.cfg = cfg = cfg or Tacotron2Config()
-        self.embedding = symbol_embedding(cfg.n_symbols, cfg.symbols_embedding_dim)
-        self.encoder = text_encoder(cfg)
-        self.decoder = Decoder(cfg.decoder_config(), prenet_always_dropout=cfg.prenet_dropout)
-        self.postnet = postnet(cfg)
+class PrenetDropoutSwitch:
+    """``model.prenet_dropout``: the official always-on prenet dropout (True) or deterministic output (False);
+    for models whose decoder is a ``repro.tts.Decoder`` at ``self.decoder``."""
+
+    decoder: Decoder
 
     @property
     def prenet_dropout(self) -> bool:
@@ -113,6 +110,16 @@ class Tacotron2(nn.Module):
     @prenet_dropout.setter
     def prenet_dropout(self, on: bool) -> None:
         self.decoder.prenet.always_dropout = bool(on)
+
+
+class Tacotron2(PrenetDropoutSwitch, nn.Module):
+    def __init__(self, cfg: Tacotron2Config | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or Tacotron2Config()
+        self.embedding = symbol_embedding(cfg.n_symbols, cfg.symbols_embedding_dim)
+        self.encoder = text_encoder(cfg)
+        self.decoder = Decoder(cfg.decoder_config(), prenet_always_dropout=cfg.prenet_dropout)
+        self.postnet = postnet(cfg)
 
     def forward(self, text: Tensor, text_lengths: Tensor, mel: Tensor,
                 output_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
