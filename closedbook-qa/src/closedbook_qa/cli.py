@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-import time
 from pathlib import Path
 
-from repro.data.filelists import DataFormatError
-from repro.lm import LMError, StoreMismatch
-from repro.lm.embedded import EmbeddedModelMissing
-from repro.train.config import ConfigError
+from repro.lm.cli import USER_ERRORS, add_backend_args, run_command
+from repro.lm.cli import add_common as _common
 
-USER_ERRORS = (DataFormatError, LMError, StoreMismatch, EmbeddedModelMissing, ConfigError, FileNotFoundError,
-               FileExistsError, ValueError)
+__all__ = ["USER_ERRORS", "build_parser", "main"]
 HERE = Path(__file__).resolve().parents[2]
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    p.add_argument("-v", "--verbose", action="store_true")
 
 
 def add_run(sub: argparse._SubParsersAction) -> None:
@@ -37,13 +27,7 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--questions", default=None, help="question file instead of --dataset (DPR csv, FiD/DPR json)")
     p.add_argument("--pool", default=None, help="demonstration pool file instead of the dataset's train.json")
     p.add_argument("--limit", type=int, default=None, help="first N questions only")
-    p.add_argument("--backend", choices=("hf", "vllm", "openai"), default="hf")
-    p.add_argument("--model", default=None, help="hf: model folder or .gguf (default: embedded SmolLM2-135M); "
-                                                  "vllm: model path; openai: the served model name")
-    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="openai backend: server address")
-    p.add_argument("--timeout", type=float, default=120.0, help="openai backend: seconds per request")
-    p.add_argument("--retries", type=int, default=3, help="openai backend: retries (backoff 1, 2, 4 ... s)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_backend_args(p)
     p.add_argument("--k", type=int, default=None, help="contexts per question (default: the config's, 8)")
     p.add_argument("-c", "--config", default=None, help="configs/*.json (default: the official values)")
     p.add_argument("--official-cleaning", action="store_true",
@@ -102,19 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    start = time.perf_counter()
-    try:
-        code = int(args.func(args) or 0)
-    except USER_ERRORS as err:
-        if args.debug:
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    return code
+    return run_command(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

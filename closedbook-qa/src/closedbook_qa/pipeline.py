@@ -18,6 +18,7 @@ from closedbook_qa import cleaning, prompts
 from closedbook_qa.config import RunConfig
 from closedbook_qa.data import QAItem
 from repro.lm import Generation, JsonlStore, LMBackend, Sampling
+from repro.lm.runs import run_jobs
 
 log = logging.getLogger(__name__)
 TokenCounter = Callable[[str], int]
@@ -62,14 +63,7 @@ class Pipeline:
     def _run(self, store: JsonlStore, jobs: list[tuple[str, str, int]], sampling: Sampling,
              to_record: Callable[[str, Generation], dict]) -> None:
         """Generate the (key, prompt, seed) jobs not yet in ``store``, ``batch_size`` at a time."""
-        todo = [j for j in jobs if j[0] not in store]
-        log.info("%s: %d of %d to generate", store.path.name, len(todo), len(jobs))
-        bs = self.cfg.batch_size
-        for lo in range(0, len(todo), bs):
-            chunk = todo[lo:lo + bs]
-            gens = self.backend.generate([p for _, p, _ in chunk], sampling, [s for _, _, s in chunk])
-            for (key, _, _), gen in zip(chunk, gens):
-                store.add(key, to_record(key, gen))
+        run_jobs(self.backend, store, jobs, sampling, to_record, self.cfg.batch_size)
 
     def contexts(self, tests: Sequence[QAItem], demos: dict[str, list[QAItem]]) -> JsonlStore:
         s, k = self.cfg.stage1, self.cfg.k

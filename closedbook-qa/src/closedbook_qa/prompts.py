@@ -11,14 +11,17 @@ the only difference between it and CGAP is the generated context.
 
 Over-long prompts: the official code drops demonstrations from the front when the prompt passes 2048 tokens
 (by splitting on the ``Q: ``/``Question: `` headers, which also leaves the next demo headerless; we drop
-whole demonstrations instead). :func:`fit_demos` does that with any token counter.
+whole demonstrations instead). :func:`repro.lm.runs.fit_demos` does that with any token counter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from closedbook_qa.data import QAItem
+from repro.lm.runs import fit_demos
+
+__all__ = ["direct_prompt", "fit_demos", "stage1_prompt", "stage2_prompt"]
 
 
 def stage1_demo(d: QAItem) -> str:
@@ -44,12 +47,3 @@ def direct_demo(d: QAItem) -> str:
 def direct_prompt(question: str, demos: Sequence[QAItem]) -> str:
     return "".join(direct_demo(d) for d in demos) + f"Question: {question}\n"
 
-
-def fit_demos(build: Callable[[Sequence[QAItem]], str], demos: Sequence[QAItem], count_tokens: Callable[[str], int],
-              max_tokens: int, reserve: int) -> list[QAItem]:
-    """Drop demonstrations from the front (the least similar) until ``build(demos)`` plus ``reserve`` new
-    tokens fits ``max_tokens``."""
-    kept = list(demos)
-    while kept and count_tokens(build(kept)) + reserve > max_tokens:
-        kept.pop(0)
-    return kept

@@ -17,7 +17,7 @@ from closedbook_qa.demos import select_demos
 from closedbook_qa.pipeline import Pipeline
 from closedbook_qa.report import score_run, write_report
 from repro.atomic import atomic_write_text
-from repro.lm import JsonlStore, LMBackend, build_backend
+from repro.lm import LMBackend, runs
 from repro.train.config import from_dict, to_dict
 
 STAGE_FILES = ("stage1_contexts.jsonl", "stage2_answers.jsonl", "direct_answers.jsonl")
@@ -32,37 +32,19 @@ def resolve_inputs(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def check_out_dir(out: Path, resume: bool, fresh: bool) -> None:
     """A folder holding stage outputs is reused only when asked (``--resume``) or wiped (``--fresh``)."""
-    if resume and fresh:
-        raise ValueError("--resume and --fresh contradict each other; pass one")
-    if not resume and not fresh and any((out / f).is_file() for f in STAGE_FILES):
-        raise FileExistsError(f"{out} already holds stage outputs; pass --resume to continue that run or "
-                              f"--fresh to start over")
+    runs.check_out_dir(out, resume, fresh, STAGE_FILES)
 
 
 def make_backend(args: argparse.Namespace, cfg: RunConfig) -> tuple[LMBackend, str]:
-    if args.backend == "hf":
-        backend = build_backend("hf", args.model, device=args.device, batch_size=cfg.batch_size)
-        return backend, str(args.model or "embedded:SmolLM2-135M-Instruct.Q4_1")
-    if args.backend == "openai":
-        backend = build_backend("openai", args.model, base_url=args.base_url, timeout_s=args.timeout,
-                                retries=args.retries)
-        return backend, str(args.model)
-    return build_backend("vllm", args.model), str(args.model)
-
-
-def token_counter(backend: LMBackend):
-    tok = getattr(backend, "tokenizer", None)
-    return (lambda text: len(tok(text)["input_ids"])) if tok is not None else None
+    return runs.make_backend(args, cfg.batch_size)
 
 
 def run_pipeline(backend: LMBackend, model_id: str, cfg: RunConfig, tests: list[QAItem], pool: list[QAItem],
                  out: Path, *, fresh: bool, device: str = "cpu") -> dict:
     if fresh:  # all stages at once, so a fresh run killed early leaves no older stage behind to resume from
-        for name in STAGE_FILES:
-            for path in (out / name, out / f"{name}.meta.json"):
-                path.unlink(missing_ok=True)
+        runs.remove_stages(out, STAGE_FILES)
     demos = select_demos(tests, pool, cfg.demos, cache_dir=out / "cache", device=device)
-    pipe = Pipeline(backend, cfg, out, model_id, token_counter(backend), fresh=fresh)
+    pipe = Pipeline(backend, cfg, out, model_id, runs.token_counter(backend), fresh=fresh)
     direct = pipe.direct(tests, demos) if cfg.direct else None
     contexts = pipe.contexts(tests, demos)
     answers = pipe.answers(tests, demos, contexts)
@@ -100,7 +82,7 @@ def rescore(run_dir: Path, official: bool, weighting: str | None) -> int:
     stores = {}
     for name in STAGE_FILES:
         path = run_dir / name
-        stores[name] = _read_store(path) if path.is_file() else None
+        stores[name] = runs.read_store(path) if path.is_file() else None
     missing = [t.id for t in tests if stores["stage2_answers.jsonl"] is not None
                and f"{t.id}#{cfg.k - 1}" not in stores["stage2_answers.jsonl"]]
     if missing:
@@ -113,9 +95,3 @@ def rescore(run_dir: Path, official: bool, weighting: str | None) -> int:
     print(paths["md"].read_text(encoding="utf-8"))
     return 0
 
-
-def _read_store(path: Path) -> JsonlStore:
-    """Open a finished store for reading, keeping its recorded fingerprint."""
-    meta = path.with_name(path.name + ".meta.json")
-    fp = json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") if meta.is_file() else {}
-    return JsonlStore(path, fp)

@@ -6,6 +6,8 @@
 - :mod:`repro.lm.vllm_backend`, :mod:`repro.lm.openai_http`: in-process vLLM and OpenAI-compatible servers.
 - :mod:`repro.lm.jsonl_store`: resumable per-stage JSONL keyed by item id.
 - :mod:`repro.lm.retrieval`: few-shot demonstration retrieval (dense + FAISS, BM25), cached embeddings.
+- :mod:`repro.lm.runs`: run folders, backend from CLI arguments, resumable stage jobs, demo fitting.
+- :mod:`repro.lm.cli`: shared CLI arguments (backend, debug) and one-line user errors (exit 2).
 - :mod:`repro.lm.embedded`: where the offline default models (SmolLM2-135M GGUF, all-MiniLM-L6-v2) live.
 
 Heavy imports (torch, transformers, faiss) happen inside the modules that need them, so importing this package
