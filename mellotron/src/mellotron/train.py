@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 from mellotron.config import MellotronConfig
 from mellotron.data import Batch, MellotronDataset, TextToIds, collate, read_mellotron_list, speaker_table
 from mellotron.model import Mellotron
+from mellotron.vocoder import GriffinLimVocoder
 from mellotron.warm_start import warm_start
 from repro.data.sampler import BucketBatchSampler
 from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
@@ -79,11 +80,15 @@ class Validator:
             if first is None:
                 n_in, n_out = int(b.text_lengths[0]), int(b.output_lengths[0])
                 first = align[0, :n_out, :n_in].float().cpu()
+                first_mel = mel_post[0, :, :n_out].float().cpu()
         scores = alignment_scores(first)
         self.last_alignment = first.numpy()
         logger = self.trainer.logger if self.trainer is not None else None
         if logger is not None and self.env.is_main:
-            logger.image("val/alignment", _alignment_image(self.last_alignment), self.trainer.state.step)
+            step = self.trainer.state.step
+            logger.image("val/alignment", _alignment_image(self.last_alignment), step)
+            # teacher-forced output of the first clip, through Griffin-Lim (no vocoder checkpoint needed)
+            logger.audio("val/teacher_forced_griffin_lim", GriffinLimVocoder()(first_mel), 22050, step)
         return {"loss": total / max(count, 1), "align_focus": scores["focus"], "align_diagonal": scores["diagonal"]}
 
 
