@@ -2,10 +2,12 @@
 
 Speech: ``error_rate`` (WER/CER), ``cepstral`` (MCD), ``spectral`` (LSD), ``pitch`` (GPE/VDE/FFE).
 Retrieval: ``retrieval`` (R@k, MRR). Question answering: ``qa`` (SQuAD-normalised EM and token F1).
+Dialogue: ``dialogue`` (ParlAI/MSDP unigram F1 and KF1, BLEU-1..4, ROUGE-L).
 To add a metric family, put it in its own module and re-export its public names below.
 """
 
 from repro.metrics.cepstral import mcd, mcd_dtw, mel_cepstrum_from_mel
+from repro.metrics.dialogue import corpus_unigram_f1, normalize_parlai, unigram_f1
 from repro.metrics.edit_distance import EditStats, align
 from repro.metrics.error_rate import cer, edit_stats, split_chars, split_words, wer
 from repro.metrics.pitch import PitchCounts, ffe, gpe, pitch_counts, vde
@@ -18,6 +20,7 @@ __all__ = [
     "PitchCounts",
     "align",
     "cer",
+    "corpus_unigram_f1",
     "edit_stats",
     "exact_match",
     "ffe",
@@ -27,6 +30,7 @@ __all__ = [
     "mcd_dtw",
     "mel_cepstrum_from_mel",
     "normalize_answer",
+    "normalize_parlai",
     "pitch_counts",
     "recall_at_k",
     "reciprocal_rank",
@@ -34,6 +38,7 @@ __all__ = [
     "split_chars",
     "split_words",
     "token_f1",
+    "unigram_f1",
     "vde",
     "wer",
 ]
