@@ -39,34 +39,12 @@ def stage2_prompts(n_dialogues: int, n_demos: int) -> list[str]:
     return [stage2_prompt(tests[i % len(tests)], tests[i % len(tests)].knowledge, demos) for i in range(n_dialogues)]
 
 
-def naive_generate(backend, prompts: list[str], new_tokens: int) -> int:
-    total = 0
-    for prompt in prompts:
-        ids = backend.tokenizer(prompt, return_tensors="pt").to(backend.device)
-        out = backend.model.generate(**ids, do_sample=False, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                                     pad_token_id=backend.pad_id)
-        total += out.shape[1] - ids["input_ids"].shape[1]
-    return total
-
-
-def build(args: argparse.Namespace):
-    from repro.lm.hf import HFBackend, resolve_device
-    from repro.lm.testing import tiny_backend
-
-    device = str(resolve_device(args.device))
-    if args.tiny:
-        backend = tiny_backend(batch_size=args.batch, device=device)
-    else:
-        backend = HFBackend.load(args.model, device=device, batch_size=args.batch)
-        backend.eos_ids = set()  # forced length, as min_new_tokens does for the naive loop
-    return backend, device
-
-
 def measure(args: argparse.Namespace) -> dict:
     from repro.lm import Sampling
+    from repro.lm.bench_tools import bench_backend, naive_generate
     from repro.timing import median_seconds
 
-    backend, device = build(args)
+    backend, device = bench_backend(args.device, args.tiny, args.model, args.batch)
     prompts = stage2_prompts(args.dialogues, args.demos)
     sampling = Sampling(max_new_tokens=args.new_tokens, greedy=True)
     counts: dict[str, int] = {}
@@ -75,7 +53,7 @@ def measure(args: argparse.Namespace) -> dict:
         counts["ours"] = sum(len(g.logprobs) for g in backend.generate(prompts, sampling))
 
     def naive():
-        counts["naive"] = naive_generate(backend, prompts, args.new_tokens)
+        counts["naive"] = naive_generate(backend, prompts, args.new_tokens, do_sample=False)
 
     fns = {"naive": naive, "ours": ours}
     if importlib.util.find_spec("vllm") is not None and device.startswith("cuda") and not args.tiny and args.model:
@@ -127,20 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.tiny:
         args.dialogues, args.demos, args.new_tokens, args.repeats = 4, 2, 8, 1
-    from repro.envinfo import describe
-    from repro.viz import markdown_table
+    from repro.lm.bench_tools import emit
 
     m = measure(args)
     rows, rep = report(args, m)
-    env = describe(m["device"])
-    text = (f"\n## {env['date']}: {env['device']} (load {env['load']}), torch {env['torch']}, git {env['git']}\n"
-            f"settings: {rep.settings}\n\n{markdown_table(rows, floatfmt='.2f')}\n")
-    print(text)
-    if args.results:
-        with open(args.results, "a", encoding="utf-8") as f:
-            f.write(text)
-    if args.json:
-        rep.write(args.json)
+    emit(rows, rep, m["device"], args.results, args.json)
     return 0
 
 

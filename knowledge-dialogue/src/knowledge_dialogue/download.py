@@ -60,11 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--base-url", default=PARLAI, help="a mirror holding the same paths")
     args = p.parse_args(argv)
     try:
-        for path in fetch(args.name, Path(args.root), args.base_url):
-            print(path)
+        written = fetch(args.name, Path(args.root), args.base_url)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    print("\n".join(map(str, written)))
     return 0
 
 
