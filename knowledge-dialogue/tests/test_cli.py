@@ -112,6 +112,8 @@ def test_missing_data_says_how_to_get_it(tmp_path, capsys):
     assert "make data-wow" in _err(capsys, ["run", "--data", "wow", "--data-dir", str(tmp_path), "--out",
                                             str(tmp_path / "r")])
     assert "no split 'test'" in _err(capsys, ["run", "--data", "wow", "--split", "test", "--out", str(tmp_path)])
+    assert "--test needs --train" in _err(capsys, ["run", "--test", str(FIX / "wow_test.json"), "--out",
+                                                   str(tmp_path)])
 
 
 def test_debug_shows_the_traceback(tmp_path, backend):

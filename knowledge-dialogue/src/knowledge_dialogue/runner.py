@@ -75,10 +75,10 @@ def execute(args: argparse.Namespace, cfg: RunConfig) -> int:
 
     out = Path(args.out)
     runs.check_out_dir(out, args.resume, args.fresh, STAGE_FILES)
+    if args.test and not args.train:
+        raise ValueError("--test needs --train (the demonstration database, e.g. data/wow/train.tsv)")
     test_path, train_path = (Path(args.test), Path(args.train)) if args.test else input_files(
         args.data, args.split, args.data_dir)
-    if args.test and not args.train:
-        raise ValueError("--test needs --train (the demonstration database)")
     tests = read_samples(test_path)[: args.limit]
     train = read_samples(train_path)
     seen = args.seen if args.seen is not None else seen_split(args.split)
