@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from knowledge_dialogue.config import RunConfig, Stage1DemoConfig
+from knowledge_dialogue.config import DecodeConfig, RunConfig, Stage1DemoConfig
 from knowledge_dialogue.data import read_samples
 from knowledge_dialogue.runner import EMBEDDED
 from knowledge_dialogue.server import Replier
@@ -19,7 +19,8 @@ TURNS = ["I looked at Saturn through a telescope last night."]
 def _replier(device: str, retriever: str = "dense", batch_size: int = 4):
     from repro.lm.hf import HFBackend
 
-    cfg = RunConfig(demos1=Stage1DemoConfig(retriever=retriever), batch_size=batch_size)
+    short = DecodeConfig(max_new_tokens=24)  # long greedy runs on two devices may part at a near-tie
+    cfg = RunConfig(demos1=Stage1DemoConfig(retriever=retriever), stage1=short, stage2=short, batch_size=batch_size)
     backend = HFBackend.load(None, device=device, dtype="float32", batch_size=batch_size)
     return Replier(backend, "embedded", cfg, read_samples(EMBEDDED / "train.json"), seen=False, device=device)
 
