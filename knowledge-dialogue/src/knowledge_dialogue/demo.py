@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from repro.envinfo import describe
     from repro.lm import build_backend
+    from repro.lm.retrieval import HFMeanPoolEncoder
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
@@ -71,13 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = RunConfig()
     train = read_samples(EMBEDDED / "train.json")
     backend = build_backend("hf", None, device="cpu", batch_size=cfg.batch_size)
+    encoder = HFMeanPoolEncoder(cfg.demos1.encoder, pooling=cfg.demos1.pooling, normalize=cfg.demos1.normalize)
     texts = []
     for split in ("test_seen", "test_unseen"):
         sub = out / split
         runs.check_out_dir(sub, args.resume, not args.resume, STAGE_FILES)
         tests = read_samples(EMBEDDED / f"{split}.json")
         result = run_pipeline(backend, runs.EMBEDDED_ID, cfg, tests, train, sub, fresh=not args.resume,
-                              seen=split == "test_seen")
+                              seen=split == "test_seen", encoder=encoder)
         header = {"set": f"{split}: {len(tests)} wizard turns (data/dialogues), database {len(train)} turns",
                   "verdict": verdict(tests, result)}
         texts.append(write_report(result, sub, header)["md"].read_text(encoding="utf-8"))

@@ -51,18 +51,21 @@ def seen_split(split: str) -> bool:
 
 
 def prepare_demos(tests: list[Sample], train: list[Sample], cfg: RunConfig, *, seen: bool, cache_dir: Path | None,
-                  device: str = "cpu"):
-    selector = Stage1Selector(train, cfg.demos1, seen=seen, cache_dir=cache_dir, device=device)
+                  device: str = "cpu", encoder=None):
+    selector = Stage1Selector(train, cfg.demos1, seen=seen, cache_dir=cache_dir, device=device, encoder=encoder)
     return selector, selector.select(tests), select_stage2(train, cfg.demos2)
 
 
 def run_pipeline(backend: LMBackend, model_id: str, cfg: RunConfig, tests: list[Sample], train: list[Sample],
-                 out: Path, *, fresh: bool, seen: bool, device: str = "cpu") -> dict:
+                 out: Path, *, fresh: bool, seen: bool, device: str = "cpu", encoder=None) -> dict:
+    """Both stages (and the baseline) on ``tests`` with demonstrations from ``train``; ``encoder`` (optional)
+    is a ready sentence encoder for stage 1, so several runs in one process load it once."""
     if not tests:
         raise ValueError("the test set has no wizard turns to answer")
     if fresh:
         runs.remove_stages(out, STAGE_FILES)
-    _, demos1, demos2 = prepare_demos(tests, train, cfg, seen=seen, cache_dir=out / "cache", device=device)
+    _, demos1, demos2 = prepare_demos(tests, train, cfg, seen=seen, cache_dir=out / "cache", device=device,
+                                      encoder=encoder)
     pipe = Pipeline(backend, cfg, out, model_id, runs.token_counter(backend), fresh=fresh, tests_id=rows_hash(tests))
     knowledge = pipe.knowledge(tests, demos1)
     responses = pipe.responses(tests, knowledge, demos2)
