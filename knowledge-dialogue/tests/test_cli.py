@@ -9,6 +9,7 @@ import pytest
 
 from knowledge_dialogue import cli
 from repro.lm import runs
+from repro.lm.cli_testing import one_line_error
 
 from .fakes import EchoBackend, SilentServer
 
@@ -17,10 +18,7 @@ CFG = str(Path(__file__).parents[1] / "configs" / "tiny.json")
 
 
 def _err(capsys, argv) -> str:
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
-    return err
+    return one_line_error(cli.main, argv, capsys)
 
 
 @pytest.fixture()
@@ -70,7 +68,7 @@ def test_a_killed_run_resumes_without_regenerating(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(runs, "make_backend", lambda args, batch_size: (fresh, "fake"))
     assert cli.main([*_run(tmp_path), "--resume"]) == 0
     assert len(fresh.prompts) == 36 - 16  # only what was missing
-    capsys.readouterr()  # another setting is refused, not mixed in
+    # another setting is refused, not mixed in
     assert "differing" in _err(capsys, [*_run(tmp_path), "--resume", "stage2.max_new_tokens=7"])
 
 

@@ -8,7 +8,8 @@
 - :mod:`repro.lm.retrieval`: few-shot demonstration retrieval (dense + FAISS, BM25), cached embeddings.
 - :mod:`repro.lm.runs`: run folders, backend from CLI arguments, resumable stage jobs, demo fitting.
 - :mod:`repro.lm.bench_tools`: the benchmarks' naive batch-1 baseline, backend under test and write-out.
-- :mod:`repro.lm.cli`: shared CLI arguments (backend, debug) and one-line user errors (exit 2).
+- :mod:`repro.lm.cli`: shared CLI arguments (backend, debug) and one-line user errors (exit 2);
+  :mod:`repro.lm.cli_testing` asserts them in tests.
 - :mod:`repro.lm.embedded`: where the offline default models (SmolLM2-135M GGUF, all-MiniLM-L6-v2) live.
 
 Heavy imports (torch, transformers, faiss) happen inside the modules that need them, so importing this package
