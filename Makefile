@@ -81,6 +81,9 @@ data-leandojo: setup ## LeanDojo Benchmark 4 (resumable, checksummed) under data
 data-nq data-tqa data-webq: setup ## closed-book QA question sets (DPR format) + demonstration pools under data/
 	$(MAKE) -C closedbook-qa $@ PY=$(PY) DATA=$(abspath data)
 
+data-wow data-woi: setup ## Wizard of Wikipedia / Wizard of Internet, preprocessed to MSDP's TSV under data/
+	$(MAKE) -C knowledge-dialogue $@ PY=$(PY) DATA=$(abspath data)
+
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
 	$(PY) -m repro.data.prepare $* --root data
 
