@@ -24,8 +24,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import torch
-
 HERE = Path(__file__).resolve().parent
 GK = HERE.parent / "data" / "gk"
 
@@ -46,37 +44,12 @@ def stage1_prompts(n_questions: int, k: int) -> tuple[list[str], list[int]]:
     return prompts, seeds
 
 
-def naive_generate(backend, prompts: list[str], seeds: list[int], new_tokens: int) -> int:
-    """One ``model.generate`` per prompt (batch 1); returns the number of generated tokens."""
-    total = 0
-    for prompt, seed in zip(prompts, seeds):
-        torch.manual_seed(seed)
-        ids = backend.tokenizer(prompt, return_tensors="pt").to(backend.device)
-        out = backend.model.generate(**ids, do_sample=True, top_p=0.9, top_k=0, temperature=1.0,
-                                     max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                                     pad_token_id=backend.pad_id)
-        total += out.shape[1] - ids["input_ids"].shape[1]
-    return total
-
-
-def build(args: argparse.Namespace):
-    from repro.lm.hf import HFBackend, resolve_device
-    from repro.lm.testing import tiny_backend
-
-    device = str(resolve_device(args.device))
-    if args.tiny:
-        backend = tiny_backend(batch_size=args.batch, device=device)
-    else:
-        backend = HFBackend.load(args.model, device=device, batch_size=args.batch)
-        backend.eos_ids = set()  # forced length, as min_new_tokens does for the naive loop
-    return backend, device
-
-
 def measure(args: argparse.Namespace) -> dict:
     from repro.lm import Sampling
+    from repro.lm.bench_tools import bench_backend, naive_generate
     from repro.timing import median_seconds
 
-    backend, device = build(args)
+    backend, device = bench_backend(args.device, args.tiny, args.model, args.batch)
     prompts, seeds = stage1_prompts(args.questions, args.k)
     sampling = Sampling(max_new_tokens=args.new_tokens, top_p=0.9, top_k=0, temperature=1.0)
     counts: dict[str, int] = {}
@@ -85,7 +58,8 @@ def measure(args: argparse.Namespace) -> dict:
         counts["ours"] = sum(len(g.logprobs) for g in backend.generate(prompts, sampling, seeds))
 
     def naive():
-        counts["naive"] = naive_generate(backend, prompts, seeds, args.new_tokens)
+        counts["naive"] = naive_generate(backend, prompts, args.new_tokens, seeds, do_sample=True, top_p=0.9,
+                                         top_k=0, temperature=1.0)
 
     fns = {"naive": naive, "ours": ours}
     # vLLM needs a model path it can open (a transformers folder); the embedded GGUF default is HF-only here
@@ -140,20 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.tiny:
         args.questions, args.k, args.new_tokens, args.repeats = 2, 4, 8, 1
-    from repro.envinfo import describe
-    from repro.viz import markdown_table
+    from repro.lm.bench_tools import emit
 
     m = measure(args)
     rows, rep = report(args, m)
-    env = describe(m["device"])
-    text = (f"\n## {env['date']}: {env['device']} (load {env['load']}), torch {env['torch']}, git {env['git']}\n"
-            f"settings: {rep.settings}\n\n{markdown_table(rows, floatfmt='.2f')}\n")
-    print(text)
-    if args.results:
-        with open(args.results, "a", encoding="utf-8") as f:
-            f.write(text)
-    if args.json:
-        rep.write(args.json)
+    emit(rows, rep, m["device"], args.results, args.json)
     return 0
 
 
