@@ -8,9 +8,9 @@
                                   [--frequency-scaling 0.4] -o out.wav
 
 ``--speaker`` is the model's speaker index (the row of its speaker table: our checkpoints keep the raw-id ->
-index table in their config, printed by ``--list-speakers``). ``--waveglow CKPT`` vocodes with WaveGlow and its
-denoiser, as the paper; without it Griffin-Lim is used. Errors are one line and exit code 2 (``--debug``: the
-traceback).
+index table under ``speakers`` in their config, also in the run folder's ``config.json``). ``--waveglow CKPT``
+vocodes with WaveGlow and its denoiser, as the paper; without it Griffin-Lim is used. Errors are one line and
+exit code 2 (``--debug``: the traceback).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from mellotron.checkpoint import load_checkpoint, read_file
+from mellotron.checkpoint import load_checkpoint
 from mellotron.config import MellotronDataConfig
 from mellotron.errors import user_errors
 from mellotron.infer import Synthesis, mix, reference, sing, speak, text_ids, transfer
@@ -29,11 +29,6 @@ from mellotron.model import MellotronInputError
 from mellotron.vocoder import make_vocoder
 from repro.audio.io import save_wav
 from repro.viz import plot_alignment
-
-
-def speaker_table(checkpoint: str) -> dict[str, int]:
-    data = read_file(checkpoint)
-    return dict((data.get("config") or {}).get("speakers", {}))
 
 
 def parse_style(value: str, data: MellotronDataConfig) -> torch.Tensor | int:

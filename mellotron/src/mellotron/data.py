@@ -110,9 +110,6 @@ class MellotronDataset(Dataset):
     def __getitem__(self, index: int) -> Item:
         return self._items[index] if self._items is not None else self._load(index)
 
-    def text_lengths(self) -> list[int]:
-        return [len(self.text_to_ids(e.text)) for e in self.entries]
-
 
 @dataclass
 class Batch:

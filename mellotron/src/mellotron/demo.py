@@ -21,19 +21,19 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from mellotron.config import MellotronConfig
-from mellotron.data import TextToIds, mel_and_f0, read_mellotron_list
+from mellotron.data import TextToIds, f0_contour, mel_and_f0, read_mellotron_list
 from mellotron.demo_corpus import CorpusSpec, build_corpus
 from mellotron.infer import source_alignment
 from mellotron.train import run
 from mellotron.vocoder import GriffinLimVocoder
 from repro.atomic import atomic_write_text
-from repro.audio.pitch import yin
 from repro.envinfo import describe
 from repro.metrics import ffe, gpe
 from repro.threads import pick_threads
@@ -49,14 +49,6 @@ DIAGONAL_HELD = 0.8  # (a) holds when the mean diagonal score reaches this
 # periodicity. Both are reported; the same estimator is applied to the conditioned and unconditioned synthesis
 # and to the source mel through the same vocoder (the floor).
 OFFICIAL_THRESHOLD, PERMISSIVE_THRESHOLD = 0.25, 0.6
-
-
-def synth_f0(wav: np.ndarray, frames: int, threshold: float) -> np.ndarray:
-    """YIN F0 of ``wav``, one value per mel frame (Mellotron's settings but the voicing threshold)."""
-    f0, _ = yin(wav, 22050, threshold=threshold)
-    out = np.zeros(frames, dtype=np.float32)
-    out[: min(frames, len(f0))] = f0[:frames]
-    return out
 
 
 @torch.no_grad()
@@ -78,8 +70,9 @@ def evaluate(model, cfg: MellotronConfig, out: Path) -> tuple[list[dict], dict]:
         T = mel.shape[2]
         ref = f0[0, 0].numpy()
         wavs = {name: vocoder(m) for name, m in (("source", mel), ("cond", cond), ("uncond", uncond))}
-        est = {name: synth_f0(w, T, PERMISSIVE_THRESHOLD) for name, w in wavs.items()}
-        strict = {name: synth_f0(w, T, OFFICIAL_THRESHOLD) for name, w in wavs.items()}
+        permissive, official = (replace(cfg.data, harm_thresh=t) for t in (PERMISSIVE_THRESHOLD, OFFICIAL_THRESHOLD))
+        est = {name: f0_contour(w, permissive, T) for name, w in wavs.items()}
+        strict = {name: f0_contour(w, official, T) for name, w in wavs.items()}
         rows.append({"clip": Path(entry.path).stem, "text": entry.text, "frames": T, "synth_frames": cond.shape[2],
                      "diagonal": scores["diagonal"], "focus": scores["focus"],
                      "gpe_cond": gpe(ref, est["cond"]), "gpe_uncond": gpe(ref, est["uncond"]),

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from mellotron.config import MellotronModelConfig
 from mellotron.gst import GST
-from repro.tts.decoder import Decoder, DecodeResult
+from repro.tts.decoder import Decoder
 from repro.tts.tacotron2 import PrenetDropoutSwitch, finish, postnet, symbol_embedding, text_encoder
 
 log = logging.getLogger(__name__)
@@ -140,4 +140,4 @@ def _official_inference_shapes(outputs: Outputs) -> Outputs:
     return mel, mel_post, gate.unsqueeze(-1), align
 
 
-__all__ = ["DecodeResult", "Mellotron", "MellotronInputError", "Outputs"]
+__all__ = ["Mellotron", "MellotronInputError", "Outputs"]
