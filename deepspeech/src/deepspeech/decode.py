@@ -6,6 +6,10 @@ merging of repeats separated by a blank is exact. The LM is applied when a word 
 follows a letter) and once more at the end for the last word and </s>. Per frame only the most likely
 characters are expanded: at most ``cutoff_top_n`` and only until their cumulative probability reaches
 ``cutoff_prob`` (DS2 §7.3).
+
+Case is normalised once: ``NGramLM.load`` lower-cases the ARPA file's words, and every word of a prefix
+(history and current word alike) is lower-cased before the LM sees it, whatever the vocabulary's case
+(deepspeech.pytorch's is upper case). The returned text keeps the vocabulary's case.
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ class BeamSearchDecoder:
     def _word_score(self, word: str, history: tuple[str, ...]) -> float:
         if self.lm is None:
             return 0.0
-        return self.alpha * self.lm.score(word.lower(), ("<s>", *history)) + self.beta
+        return self.alpha * self.lm.score(word, ("<s>", *history)) + self.beta
 
     def _candidates(self, frame: np.ndarray) -> list[int]:
         """Non-blank characters worth expanding at this frame (DS2 §7.3 pruning)."""
@@ -114,7 +118,7 @@ class BeamSearchDecoder:
         if child is None:
             lm, words = beam.lm, beam.words
             if c == self.space and key and key[-1] != " ":  # a word was just completed
-                word = key.rsplit(" ", 1)[-1]
+                word = key.rsplit(" ", 1)[-1].lower()  # LM words are lower case (NGramLM.load)
                 lm, words = lm + self._word_score(word, words), (*words, word)
             child = new[key + char] = _Beam(lm=lm, words=words)
         child.p_nb = float(np.logaddexp(child.p_nb, from_prev))
@@ -123,7 +127,7 @@ class BeamSearchDecoder:
         score = beam.total() + beam.lm
         if self.lm is None:
             return score
-        last = key.rsplit(" ", 1)[-1]
+        last = key.rsplit(" ", 1)[-1].lower()
         words = beam.words
         if last:
             score += self._word_score(last, words)

@@ -13,6 +13,8 @@ and KenLM are a frequent install problem of Deep Speech re-implementations).
 from __future__ import annotations
 
 import argparse
+import gzip
+import logging
 import math
 import os
 from collections import Counter, defaultdict
@@ -20,6 +22,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from repro.atomic import atomic_write_text
+
+log = logging.getLogger(__name__)
+KENLM_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 LN10 = math.log(10.0)
@@ -135,6 +140,24 @@ def build_arpa(text_path: str | os.PathLike, out_path: str | os.PathLike, order:
     return atomic_write_text(Path(out_path), format_arpa(tables))
 
 
+def _arpa_lines(path: Path) -> Iterable[str]:
+    """Lines of an ARPA file, gunzipped when it is gzip; a KenLM binary or other non-text file is an error
+    that says what to do instead."""
+    if not path.is_file():
+        raise FileNotFoundError(f"LM file {path} does not exist; build one with deepspeech-lm --text FILE")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(KENLM_BINARY_MAGIC):
+        raise ValueError(f"{path} is a KenLM binary, which only the flashlight decoder reads; pass "
+                         "--decoder flashlight, or give the reference decoder the ARPA file it was built from")
+    opener = gzip.open if head[:2] == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            yield from f
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 ARPA text; give an .arpa or .arpa.gz file") from None
+
+
 class NGramLM:
     """Backoff scoring over an ARPA file: ln P(word | history), unknown words scored as <unk>."""
 
@@ -145,12 +168,13 @@ class NGramLM:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NGramLM:
+        """Read an ARPA file (plain or ``.gz``) with every word lower-cased, so an uppercase LM (OpenSLR's
+        LibriSpeech LMs) meets the lower-cased words the decoder asks for. Words that differ only in case
+        are merged, keeping the higher probability (logged)."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"LM file {path} does not exist; build one with deepspeech-lm --text FILE")
         tables: list[dict] = []
-        section = 0
-        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        section, merged = 0, 0
+        for number, raw in enumerate(_arpa_lines(path), 1):
             line = raw.strip()
             if not line or line.startswith("ngram ") or line == "\\data\\":
                 continue
@@ -164,9 +188,17 @@ class NGramLM:
             if section == 0 or len(parts) < section + 1:
                 raise ValueError(f"{path}:{number}: not an ARPA n-gram line: {raw!r}")
             bow = float(parts[section + 1]) if len(parts) > section + 1 else 0.0
-            tables[section - 1][tuple(parts[1 : section + 1])] = (float(parts[0]), bow)
+            gram = tuple(w.lower() for w in parts[1 : section + 1])
+            entry = (float(parts[0]), bow)
+            old = tables[section - 1].get(gram)
+            if old is not None:
+                merged += 1
+                entry = max(old, entry)
+            tables[section - 1][gram] = entry
         if not tables or not tables[0]:
             raise ValueError(f"{path}: no n-grams found; is this an ARPA file?")
+        if merged:
+            log.warning("%s: %d n-grams differed only in letter case and were merged", path, merged)
         return cls(tables)
 
     def log10_prob(self, word: str, history: Sequence[str]) -> float:
