@@ -23,6 +23,7 @@ from repro.audio import spec_augment
 from repro.train import StepOutput, Trainer
 from repro.train.cli import load_run_config, parse_train_args
 from repro.train.distributed import init_distributed
+from repro.train.rng import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def build_trainer(cfg: DeepSpeechConfig, run_dir: str | Path) -> Trainer:
         raise ValueError("data.train_manifest is empty; pass data.train_manifest=PATH (a JSON-lines manifest)")
     env = init_distributed(cfg.train.device)
     vocab = make_vocab(cfg.model.vocab)
+    seed_everything(cfg.train.seed)  # same initial weights on every rank and every fresh run of one config
     model = build_model(cfg, len(vocab))
     fps = output_frames_per_second(model, cfg)
     train_utts = load_utterances(cfg.data.train_manifest, vocab, fps, cfg.data.max_duration)
