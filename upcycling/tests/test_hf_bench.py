@@ -42,3 +42,10 @@ def test_the_bench_refuses_to_time_blocks_that_disagree_with_ours(bench, monkeyp
     monkeypatch.setattr(bench, "build", perturbed)
     with pytest.raises(RuntimeError, match="disagrees"):
         bench.main(["--toy", "--device", "cpu", "--no-append"])
+
+
+def test_the_bench_times_a_whole_training_step_under_the_trainers_autocast(bench, capsys):
+    assert bench.main(["--toy", "--device", "cpu", "--precision", "bf16", "--step", "--iters", "1", "--warmup", "0",
+                       "--no-append"]) == 0
+    out = capsys.readouterr().out
+    assert "precision bf16 (the Trainer's autocast)" in out and "MoE/dense" in out

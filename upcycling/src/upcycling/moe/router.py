@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from upcycling.moe.dispatch import autocast_off
+
 
 @dataclass
 class Routing:
@@ -46,8 +48,9 @@ def route(logits: torch.Tensor, topk: int, order: str) -> Routing:
 
 
 def tokens_per_expert(indices: torch.Tensor, num_experts: int) -> torch.Tensor:
-    """[N] int64 count of (token, slot) assignments per expert."""
-    return torch.bincount(indices.reshape(-1), minlength=num_experts)
+    """[N] int64 count of (token, slot) assignments per expert (a scatter-add: no host sync, unlike bincount)."""
+    flat = indices.reshape(-1)
+    return torch.zeros(num_experts, dtype=torch.long, device=flat.device).scatter_add_(0, flat, torch.ones_like(flat))
 
 
 def switch_load_balancing_loss(probs: torch.Tensor, indices: torch.Tensor, coeff: float) -> torch.Tensor:
@@ -83,6 +86,6 @@ class Router(nn.Module):
 
     def forward(self, x: torch.Tensor) -> Routing:
         """x [S, h] → routing decisions for every token."""
-        with torch.autocast(device_type=x.device.type, enabled=False):
+        with autocast_off(x.device.type):
             logits = F.linear(x.float(), self.weight.float())  # [S, N]
         return route(logits, self.topk, self.order)
