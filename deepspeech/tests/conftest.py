@@ -17,7 +17,7 @@ def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus", ["ab ba", "a b", "ba ab", "abba"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained_checkpoint(tmp_path_factory) -> Path:
     """A checkpoint after 2 optimizer steps (enough to test loading and the CLIs, not accuracy)."""
     from deepspeech.train import build_trainer

@@ -13,12 +13,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from deepspeech.data import load_utterances
-from deepspeech.decode import BeamSearchDecoder, word_timings
+from deepspeech.align import aligned_word_timings
+from deepspeech.data import load_eval_utterances
+from deepspeech.decode import BeamSearchDecoder
 from deepspeech.evaluate import evaluate_utterances
 from deepspeech.infer import Transcriber
 from deepspeech.ngram import NGramLM
-from deepspeech.train import output_frames_per_second
 from repro.atomic import atomic_write_text
 from repro.audio import load_wav
 from repro.train.checkpoint import CheckpointError
@@ -57,7 +57,8 @@ def _transcribe(argv: list[str] | None) -> int:
     p = argparse.ArgumentParser(description="Transcribe audio files with a Deep Speech checkpoint.")
     p.add_argument("files", nargs="+", help="wav/flac files (16 kHz unless --resample)")
     _decoder_args(p)
-    p.add_argument("--json", action="store_true", help="print JSON lines with word timings (greedy alignment)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON lines with word timings (the decoded text aligned to its posteriors)")
     p.add_argument("--resample", action="store_true", help="resample other rates instead of refusing them")
     args = p.parse_args(argv)
     t = _transcriber(args)
@@ -66,7 +67,7 @@ def _transcribe(argv: list[str] | None) -> int:
         lp = t.posteriors([wav], sr, allow_resample=args.resample)[0]
         text = t.decode(lp)
         if args.json:
-            words = word_timings(lp, t.vocab, t.frame_seconds())
+            words = aligned_word_timings(lp, text, t.vocab, t.frame_seconds())  # timings of *this* text
             print(json.dumps({"file": path, "text": text, "words": words}))
         else:
             print(text)
@@ -82,7 +83,7 @@ def _evaluate(argv: list[str] | None) -> int:
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
     t = _transcriber(args)
-    utts = load_utterances(args.manifest, t.vocab, output_frames_per_second(t.model, t.cfg))
+    utts = load_eval_utterances(args.manifest, t.vocab)
     report = evaluate_utterances(t.model, t.cfg, utts, args.batch_size, decode=t.decode)
     print(f"{args.manifest}: {report['n']} utterances  WER {report['wer']:.4f}  CER {report['cer']:.4f}"
           f"  ({'beam+LM ' + args.lm if args.lm else 'greedy'})")
@@ -104,7 +105,7 @@ def _tune(argv: list[str] | None) -> int:
     if not args.lm:
         p.error("--lm is required for tuning")
     t = Transcriber.from_checkpoint(args.checkpoint, args.device)
-    utts = load_utterances(args.manifest, t.vocab, output_frames_per_second(t.model, t.cfg))
+    utts = load_eval_utterances(args.manifest, t.vocab)
     from deepspeech.evaluate import posteriors_of, score
 
     t.model.eval()

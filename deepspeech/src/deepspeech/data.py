@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
@@ -89,6 +90,40 @@ def load_utterances(path: str | Path, vocab: CharVocab, frames_per_second: float
     if not kept:
         raise DataFormatError(f"{path}: no usable utterance left after validation")
     return kept
+
+
+def load_eval_utterances(path: str | Path, vocab: CharVocab, tolerance_s: float = 0.05) -> list[Utterance]:
+    """Every utterance of a manifest, for scoring: nothing is dropped, so the denominator is the manifest.
+
+    The reference keeps its raw text (the scorer normalises both sides with ``normalize_for_scoring``, so
+    punctuation and case are fine); the duration is re-read from the audio file, with one warning when
+    manifest durations disagree with it by more than ``tolerance_s``. A missing or unreadable audio file is
+    an error naming the line, never a silently smaller test set.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"manifest {path} does not exist; create it with "
+                                "`python -m repro.data.prepare librispeech` or repro.data.synth")
+    utterances, disagree = [], []
+    for number, record in enumerate(read_manifest(path, ASR_KEYS), 1):
+        where = f"{path}:{number}"
+        audio = Path(record["audio_filepath"])
+        audio = audio if audio.is_absolute() else path.parent / audio
+        try:
+            info = sf.info(str(audio))
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioFileError(f"{where}: cannot read audio {audio} ({e}); fix or remove the line") from None
+        duration = info.frames / info.samplerate
+        if abs(duration - float(record["duration"])) > tolerance_s:
+            disagree.append(f"{where} ({float(record['duration']):.2f} s listed, {duration:.2f} s in the file)")
+        text = str(record["text"])
+        utterances.append(Utterance(audio, duration, text, vocab.encode(vocab.normalize(text)), where))
+    if disagree:
+        log.warning("%s: %d manifest duration(s) disagree with the audio; the audio's are used (first: %s)",
+                    path, len(disagree), "; ".join(disagree[:3]))
+    if not utterances:
+        raise DataFormatError(f"{path}: the manifest holds no utterance")
+    return utterances
 
 
 class SpeechDataset(Dataset):

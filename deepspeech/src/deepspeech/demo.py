@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from deepspeech.config import DeepSpeechConfig
-from deepspeech.data import load_utterances
+from deepspeech.data import load_eval_utterances
 from deepspeech.decode import BeamSearchDecoder
 from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
@@ -119,7 +119,7 @@ def evaluate_stage(out: Path, manifests: dict[str, Path], arpa: Path, beam: int)
     """alpha/beta on dev, then greedy and beam + LM on test; also draws the figures."""
     t = Transcriber.from_checkpoint(out / "run")
     fps = output_frames_per_second(t.model, t.cfg)
-    dev, test = (load_utterances(manifests[s], t.vocab, fps) for s in ("dev-clean", "test-clean"))
+    dev, test = (load_eval_utterances(manifests[s], t.vocab) for s in ("dev-clean", "test-clean"))
     dev_posts, test_posts = posteriors_of(t.model, t.cfg, dev), posteriors_of(t.model, t.cfg, test)
     lm = NGramLM.load(arpa)
     alpha, beta = tune(dev_posts, [u.text for u in dev], t, lm, beam)

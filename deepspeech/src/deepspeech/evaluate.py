@@ -17,7 +17,7 @@ from torch import nn
 from deepspeech.config import DeepSpeechConfig
 from deepspeech.data import Utterance
 from deepspeech.decode import greedy_decode
-from deepspeech.features import compute_features, make_vocab, pad_features
+from deepspeech.features import compute_features, make_vocab, min_samples, pad_features
 from repro.audio import load_wav
 from repro.metrics import cer, edit_stats, wer
 from repro.text.ctc import normalize_for_ctc
@@ -49,13 +49,19 @@ def posteriors_of(model: nn.Module, cfg: DeepSpeechConfig, utterances: list[Utte
     out: list[np.ndarray] = []
     for start in range(0, len(utterances), batch_size):
         chunk = utterances[start : start + batch_size]
-        feats = [compute_features(load_wav(u.audio, cfg.features.sample_rate)[0], cfg.features, cfg.model.arch)
-                 for u in chunk]
+        feats = [compute_features(_at_least(load_wav(u.audio, cfg.features.sample_rate)[0], cfg), cfg.features,
+                                  cfg.model.arch) for u in chunk]
         x, lengths = pad_features(feats)
         log_probs, out_lengths = model(x.to(device), lengths.to(device))
         lp = log_probs.float().cpu().numpy()
         out += [lp[i, : int(n)] for i, n in enumerate(out_lengths.cpu())]
     return out
+
+
+def _at_least(wav: np.ndarray, cfg: DeepSpeechConfig) -> np.ndarray:
+    """Audio too short for one STFT window is zero-padded so it is still scored (typically as all deletions)."""
+    short = min_samples(cfg.features) - len(wav)
+    return np.pad(wav, (0, short)) if short > 0 else wav
 
 
 def evaluate_utterances(model: nn.Module, cfg: DeepSpeechConfig, utterances: list[Utterance],

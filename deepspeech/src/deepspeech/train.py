@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from deepspeech.config import DeepSpeechConfig
-from deepspeech.data import Batch, SortaGradSampler, SpeechDataset, collate, load_utterances
+from deepspeech.data import Batch, SortaGradSampler, SpeechDataset, collate, load_eval_utterances, load_utterances
 from deepspeech.evaluate import evaluate_utterances
 from deepspeech.features import make_vocab
 from deepspeech.loss import ctc_loss
@@ -71,7 +71,7 @@ def build_trainer(cfg: DeepSpeechConfig, run_dir: str | Path) -> Trainer:
     loader = build_loader(cfg, dataset, env.rank, env.world_size)
     val_fn = None
     if cfg.data.val_manifest:
-        val_utts = load_utterances(cfg.data.val_manifest, vocab, fps)
+        val_utts = load_eval_utterances(cfg.data.val_manifest, vocab)
 
         def val_fn(m: nn.Module) -> dict[str, float]:
             report = evaluate_utterances(m, cfg, val_utts, batch_size=cfg.data.batch_size)
