@@ -123,7 +123,8 @@ def test_the_console_script_converts_and_records_what_it_did(llama_dir, tmp_path
     assert rc == 0 and "mixtral layout" in printed and "top-1 agreement 100.0%" in printed
     record = json.loads((out / "upcycling.json").read_text())
     assert record["name"] == "E4G1T2" and record["router_order"] == "topk_softmax"
-    assert json.loads((out / "config.json").read_text())["router_aux_loss_coef"] == 0.001
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["router_aux_loss_coef"] == pytest.approx(0.001 * 2 / 2) and cfg["output_router_logits"] is True
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 

@@ -23,7 +23,9 @@ def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     p.add_argument("--no-weight-scaling", action="store_true", help="do not scale the expert weights (Eq. 2)")
     p.add_argument("--glu-scaling", choices=["paper", "exact"], default="paper",
                    help="paper: s^(1/3) on gate, up, down; exact: s^(1/2) on up and down (dense-equal at init)")
-    p.add_argument("--aux-loss-coeff", type=float, default=1e-2, help="router_aux_loss_coef (paper: 1e-2)")
+    p.add_argument("--aux-loss-coeff", type=float, default=1e-2,
+                   help="the paper's per-layer load-balancing α (1e-2); config.json gets "
+                   "router_aux_loss_coef = α·layers/topk, under which transformers' pooled loss is the paper's")
     p.add_argument("--layout", choices=["auto", "mixtral", "qwen2_moe"], default="auto",
                    help="auto: Mixtral for coarse topk-softmax from Llama/Mistral, Qwen2-MoE otherwise")
     p.add_argument("--max-shard-size", default="5GB", help="largest output shard, e.g. 5GB or 500MB")

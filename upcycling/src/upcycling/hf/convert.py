@@ -123,6 +123,8 @@ def write_side_files(plan: ConversionPlan, folder: Path) -> list[str]:
               "granularity": plan.spec.granularity, "router_order": plan.spec.router_order,
               "layout": plan.layout.name, "weight_scaling": plan.spec.weight_scaling,
               "activation_scale": activation_scale(plan.moe), "weight_factors": plan.factors,
+              "aux_loss_alpha_per_layer": plan.spec.aux_loss_coeff,
+              "router_aux_loss_coef": plan.target_config["router_aux_loss_coef"],
               "router_init_std": plan.router_std, "seed": plan.spec.seed, "dropped_keys": plan.dropped_keys}
     (folder / "upcycling.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     copied = []

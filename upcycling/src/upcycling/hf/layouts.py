@@ -103,6 +103,25 @@ class MoESpec:
     seed: int = 0
 
 
+def hf_aux_loss_coef(alpha: float, n_layers: int, topk: int) -> float:
+    """The ``router_aux_loss_coef`` under which transformers' pooled load-balancing loss is the paper's.
+
+    The paper (Megatron) adds α·N·Σ_e f_e·P_e in every MoE layer, with f_e the share of the S·T assignments
+    that went to expert e and P_e the mean router probability: α per layer at balance, α·L in total.
+    transformers (``load_balancing_loss_func`` of Mixtral, Qwen2-MoE, Qwen3-MoE) pools all L layers' logits
+    and computes N·Σ_e (count_e / (L·S))·P̄_e, which omits the 1/T: T at balance, whatever L. Multiplying it by
+    α·L/T gives α·L at balance and the paper's gradient α·N·f_e/S on every router probability whenever the
+    layers' loads agree; the two differ only by the spread of the load between layers (the pooled f and P
+    are layer averages). With one MoE layer they are equal (tested).
+    """
+    return alpha * n_layers / topk
+
+
+def paper_alpha(router_aux_loss_coef: float, n_layers: int, topk: int) -> float:
+    """Inverse of ``hf_aux_loss_coef``: the per-layer α an HF config's coefficient amounts to."""
+    return router_aux_loss_coef * topk / n_layers
+
+
 def choose_layout(family: str, router_order: RouterOrder, granularity: int, requested: str = "auto") -> LayoutName:
     """Mixtral for coarse topK-then-softmax from a bias-free attention; Qwen2-MoE for everything else.
 
@@ -127,8 +146,9 @@ def moe_config(dense: dict, spec: MoESpec) -> dict:
     cfg = {k: dense[k] for k in _SHARED_CONFIG_KEYS if k in dense}
     f_expert = dense["intermediate_size"] // spec.granularity
     layout = LAYOUT_SPECS[spec.layout]
+    coef = hf_aux_loss_coef(spec.aux_loss_coeff, int(dense["num_hidden_layers"]), spec.topk)
     cfg.update(model_type=spec.layout, architectures=[layout.architecture],
-               num_experts_per_tok=spec.topk, router_aux_loss_coef=spec.aux_loss_coeff, output_router_logits=False)
+               num_experts_per_tok=spec.topk, router_aux_loss_coef=coef, output_router_logits=True)
     if spec.layout == "mixtral":
         cfg.update(num_local_experts=spec.num_experts, intermediate_size=f_expert, router_jitter_noise=0.0,
                    sliding_window=dense.get("sliding_window") if dense["model_type"] == "mistral" else None)

@@ -34,7 +34,7 @@ import torch
 from repro.train.config import from_dict
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.hf.convert import staging_dir
-from upcycling.hf.layouts import LAYOUT_SPECS, Layout
+from upcycling.hf.layouts import LAYOUT_SPECS, Layout, hf_aux_loss_coef, paper_alpha
 from upcycling.hf.safetensors_io import SafetensorsCheckpoint, ShardedWriter, parse_size
 
 _ATTN = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj"}
@@ -69,7 +69,8 @@ def hf_config(cfg: GPTConfig, moe: MoEConfig | None) -> dict:
         return {**out, "model_type": "llama", "architectures": ["LlamaForCausalLM"], "intermediate_size":
                 cfg.ffn_hidden, "attention_bias": cfg.bias, "mlp_bias": cfg.bias}
     f_e = moe.expert_ffn_hidden(cfg.ffn_hidden)
-    out.update(num_experts_per_tok=moe.topk, router_aux_loss_coef=moe.aux_loss_coeff, output_router_logits=False)
+    out.update(num_experts_per_tok=moe.topk, output_router_logits=True,
+               router_aux_loss_coef=hf_aux_loss_coef(moe.aux_loss_coeff, cfg.n_layers, moe.topk))
     if moe.router_order == "topk_softmax":
         return {**out, "model_type": "mixtral", "architectures": ["MixtralForCausalLM"], "intermediate_size": f_e,
                 "num_local_experts": moe.num_experts, "router_jitter_noise": 0.0, "sliding_window": None}
@@ -149,7 +150,8 @@ def configs_from_hf(hf: dict, granularity: int | None = None) -> tuple[GPTConfig
         n = hf["num_local_experts"] if family == "mixtral" else hf["num_experts"]
         order = "topk_softmax" if family == "mixtral" or hf.get("norm_topk_prob") else "softmax_topk"
         moe = MoEConfig(num_experts=n, topk=hf["num_experts_per_tok"], granularity=g, router_order=order,
-                        aux_loss_coeff=hf.get("router_aux_loss_coef", 1e-2))
+                        aux_loss_coeff=paper_alpha(hf.get("router_aux_loss_coef", 1e-2), hf["num_hidden_layers"],
+                                                   hf["num_experts_per_tok"]))
         ffn = f_e * g
     else:
         ffn = hf["intermediate_size"]
