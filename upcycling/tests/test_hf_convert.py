@@ -22,10 +22,20 @@ def llama_dir(tmp_path_factory):
 
 
 def load_clean(folder):
-    """Load with no custom code and insist that every tensor matched a parameter."""
+    """Load with no custom code and insist that every tensor matched a parameter; the only parameters allowed
+    to be missing are empty ones (Qwen2-MoE's width-0 shared expert, which has nothing to store)."""
     model, info = AutoModelForCausalLM.from_pretrained(folder, output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    params = dict(model.named_parameters())
+    assert all(params[k].numel() == 0 for k in info["missing_keys"]), info
+    assert not info["unexpected_keys"] and not info["mismatched_keys"], info
+    assert no_empty_tensors(folder)
     return model.eval()
+
+
+def no_empty_tensors(folder):
+    """True when no tensor in the folder's safetensors has a zero-size dimension (serving engines reject them)."""
+    ckpt = SafetensorsCheckpoint(folder)
+    return all(0 not in ckpt.shape_and_dtype(key)[0] for key in ckpt.key_to_file)
 
 
 def test_coarse_topk_softmax_llama_becomes_a_mixtral_with_the_dense_logits(llama_dir, tmp_path):
@@ -75,6 +85,35 @@ def test_softmax_then_topk_deviation_is_measured_and_scaling_reduces_it(llama_di
         rels[scaling] = compare_logits(llama_dir, out)["rel"]
     print(f"E8G1T2 softmax-topk relative logits deviation: unscaled {rels[False]:.4f}, scaled {rels[True]:.4f}")
     assert rels[True] < rels[False]
+
+
+@pytest.mark.parametrize("router", ["topk_softmax", "softmax_topk"])
+def test_qwen3_becomes_qwen3_moe_with_its_qk_norms_and_the_dense_logits(tmp_path, router):
+    dense = tmp_path / "dense"
+    make_tiny_dense(dense, "qwen3", tokenizer=False, head_dim=16, attention_bias=True)
+    out = tmp_path / "moe"
+    report = convert_checkpoint(dense, out, num_experts=8, topk=4, granularity=4, router_order=router,
+                                glu_scaling="exact" if router == "topk_softmax" else "paper")
+    assert report.layout == "qwen3_moe"
+    model = load_clean(out)
+    assert type(model).__name__ == "Qwen3MoeForCausalLM" and model.config.num_experts == 8
+    assert model.config.norm_topk_prob is (router == "topk_softmax")
+    diff = compare_logits(dense, out)
+    if router == "topk_softmax":
+        assert diff["max_abs"] < 1e-4, diff  # granular, exact scaling: the dense function
+    else:
+        assert diff["rel"] < 0.5 and diff["top1_agree"] > 0.5, diff  # approximate by design
+
+
+def test_qwen3_and_the_other_families_are_refused_each_others_layouts(tmp_path):
+    dense = tmp_path / "dense"
+    make_tiny_dense(dense, "qwen3", tokenizer=False)
+    with pytest.raises(ValueError, match="RMS-normalise q and k"):
+        convert_checkpoint(dense, tmp_path / "a", num_experts=4, topk=2, layout="qwen2_moe")
+    llama = tmp_path / "llama"
+    make_tiny_dense(llama, "llama", tokenizer=False)
+    with pytest.raises(ValueError, match="RMS-normalise q and k"):
+        convert_checkpoint(llama, tmp_path / "b", num_experts=4, topk=2, layout="qwen3_moe")
 
 
 @pytest.mark.parametrize(("family", "extra"), [

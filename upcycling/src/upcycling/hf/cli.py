@@ -10,8 +10,8 @@ ROUTERS = {"softmax-topk": "softmax_topk", "topk-softmax": "topk_softmax",
 
 def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
-        "convert", help="upcycle a dense HF checkpoint (Llama/Mistral/Qwen2) into an HF MoE checkpoint",
-        description="Write an MoE checkpoint (Mixtral or Qwen2-MoE layout) that "
+        "convert", help="upcycle a dense HF checkpoint (Llama/Mistral/Qwen2/Qwen3) into an HF MoE checkpoint",
+        description="Write an MoE checkpoint (Mixtral, Qwen2-MoE or Qwen3-MoE layout) that "
                     "transformers.AutoModelForCausalLM.from_pretrained loads without custom code.")
     p.add_argument("--dense", required=True, help="dense model folder (config.json + safetensors)")
     p.add_argument("--out", required=True, help="new folder for the MoE model (must not exist or be empty)")
@@ -26,8 +26,9 @@ def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     p.add_argument("--aux-loss-coeff", type=float, default=1e-2,
                    help="the paper's per-layer load-balancing α (1e-2); config.json gets "
                    "router_aux_loss_coef = α·layers/topk, under which transformers' pooled loss is the paper's")
-    p.add_argument("--layout", choices=["auto", "mixtral", "qwen2_moe"], default="auto",
-                   help="auto: Mixtral for coarse topk-softmax from Llama/Mistral, Qwen2-MoE otherwise")
+    p.add_argument("--layout", choices=["auto", "mixtral", "qwen2_moe", "qwen3_moe"], default="auto",
+                   help="auto: Qwen3-MoE from Qwen3; Mixtral for coarse topk-softmax from Llama/Mistral; "
+                   "Qwen2-MoE otherwise")
     p.add_argument("--max-shard-size", default="5GB", help="largest output shard, e.g. 5GB or 500MB")
     p.add_argument("--seed", type=int, default=0, help="seed of the random router rows")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder")

@@ -100,18 +100,15 @@ def converted_tensors(plan: ConversionPlan) -> Iterator[tuple[str, torch.Tensor]
 
 
 def layer_extras(plan: ConversionPlan, dtypes: dict[int, torch.dtype]) -> Iterator[tuple[str, torch.Tensor]]:
-    """Routers (drawn layer by layer from one seeded generator) and Qwen2-MoE's zero-width shared expert."""
+    """Routers (drawn layer by layer from one seeded generator) and, for Qwen2-MoE, the zero gate of its empty
+    shared expert (the width-0 weights themselves are not written: ``layouts.EMPTY_SHARED_EXPERT_KEYS``)."""
     h = plan.dense_config["hidden_size"]
     gen = torch.Generator().manual_seed(plan.spec.seed)
     for layer in range(plan.dense_config["num_hidden_layers"]):
         dtype = dtypes[layer]
         yield plan.layout.router_key(layer), virtual_group_router(plan.moe, h, plan.router_std, gen, dtype)
         if plan.layout.name == "qwen2_moe":
-            p = f"model.layers.{layer}.mlp."
-            yield p + "shared_expert.gate_proj.weight", torch.zeros(0, h, dtype=dtype)
-            yield p + "shared_expert.up_proj.weight", torch.zeros(0, h, dtype=dtype)
-            yield p + "shared_expert.down_proj.weight", torch.zeros(h, 0, dtype=dtype)
-            yield p + "shared_expert_gate.weight", torch.zeros(1, h, dtype=dtype)
+            yield f"model.layers.{layer}.mlp.shared_expert_gate.weight", torch.zeros(1, h, dtype=dtype)
 
 
 def write_side_files(plan: ConversionPlan, folder: Path) -> list[str]:

@@ -22,9 +22,16 @@ written explicitly; ``decoder_sparse_step`` must be 1 and ``mlp_only_layers`` em
 MoE; Qwen2-MoE has no ``head_dim`` field but its attention reads ``config.head_dim`` when present, so we
 write it; Qwen2-MoE and Qwen2 derive different sliding-window layer patterns from ``max_window_layers``, so
 ``layer_types`` is always written explicitly.
-Qwen3-MoE and OLMoE are not targets for these sources: both RMS-normalise q and k (Qwen3-MoE per head, OLMoE
-over the whole projection), which a Llama/Mistral/Qwen2 attention does not do, so no weights make them equal
-to the dense model.
+- ``qwen3_moe`` (``Qwen3MoeForCausalLM``), for Qwen3 sources only: the same router and expert names as
+  Qwen2-MoE, ``norm_topk_prob`` for the order, no shared expert, and the per-head q/k RMSNorm of Qwen3
+  (``self_attn.{q,k}_norm``, copied); q/k/v/o bias iff ``attention_bias``. Sliding-window Qwen3 sources are
+  refused (Qwen3-MoE has no per-layer ``layer_types``).
+
+Qwen3-MoE and OLMoE are not targets for Llama/Mistral/Qwen2: both RMS-normalise q and k (Qwen3-MoE per head,
+OLMoE over the whole projection), which those attentions do not do, so no weights make them equal to the
+dense model. No zero-width tensor is written: Qwen2-MoE's "absent" shared expert (width 0) has no elements
+to store, so only its [1, h] gate (zeros) is written and transformers reports the three empty shared-expert
+weights as missing, with nothing to initialise.
 """
 
 from __future__ import annotations
@@ -34,9 +41,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 RouterOrder = Literal["softmax_topk", "topk_softmax"]
-LayoutName = Literal["mixtral", "qwen2_moe"]
-SOURCE_FAMILIES = ("llama", "mistral", "qwen2")
-LAYOUTS: tuple[LayoutName, ...] = ("mixtral", "qwen2_moe")
+LayoutName = Literal["mixtral", "qwen2_moe", "qwen3_moe"]
+SOURCE_FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
+LAYOUTS: tuple[LayoutName, ...] = ("mixtral", "qwen2_moe", "qwen3_moe")
 
 DENSE_MLP_KEY = re.compile(r"^model\.layers\.(\d+)\.mlp\.(gate_proj|up_proj|down_proj)\.weight$")
 """The only tensors the upcycler rewrites; every other tensor is copied under its own name."""
@@ -52,6 +59,9 @@ _SHARED_CONFIG_KEYS = (
     "bos_token_id", "eos_token_id", "tie_word_embeddings", "rope_parameters", "rope_theta", "rope_scaling",
     "partial_rotary_factor", "attention_dropout", "dtype", "torch_dtype",
 )
+EMPTY_SHARED_EXPERT_KEYS = ("shared_expert.gate_proj.weight", "shared_expert.up_proj.weight",
+                            "shared_expert.down_proj.weight")
+"""Qwen2-MoE's width-0 shared expert weights: built by transformers, never written (zero elements)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ LAYOUT_SPECS: dict[LayoutName, Layout] = {
     "mixtral": Layout("mixtral", "MixtralForCausalLM", "block_sparse_moe",
                       {"gate_proj": "w1", "up_proj": "w3", "down_proj": "w2"}),
     "qwen2_moe": Layout("qwen2_moe", "Qwen2MoeForCausalLM", "mlp",
+                        {"gate_proj": "gate_proj", "up_proj": "up_proj", "down_proj": "down_proj"}),
+    "qwen3_moe": Layout("qwen3_moe", "Qwen3MoeForCausalLM", "mlp",
                         {"gate_proj": "gate_proj", "up_proj": "up_proj", "down_proj": "down_proj"}),
 }
 
@@ -123,16 +135,23 @@ def paper_alpha(router_aux_loss_coef: float, n_layers: int, topk: int) -> float:
 
 
 def choose_layout(family: str, router_order: RouterOrder, granularity: int, requested: str = "auto") -> LayoutName:
-    """Mixtral for coarse topK-then-softmax from a bias-free attention; Qwen2-MoE for everything else.
+    """Qwen3 → Qwen3-MoE always; else Mixtral for coarse topK-then-softmax from a bias-free attention and
+    Qwen2-MoE for everything else.
 
     An explicit request is honoured when the target can express the model exactly, else refused.
     """
+    if requested not in ("auto", *LAYOUTS):
+        raise ValueError(f"unknown layout {requested!r}; choose one of auto, {', '.join(LAYOUTS)}")
+    wants_qwen3_moe = requested == "qwen3_moe" or (requested == "auto" and family == "qwen3")
+    if wants_qwen3_moe != (family == "qwen3"):
+        raise ValueError(f"a {family} source cannot become {requested}: Qwen3 and Qwen3-MoE RMS-normalise q and k, "
+                         "the other families do not; Qwen3 sources take --layout qwen3_moe (or auto), others not")
+    if family == "qwen3":
+        return "qwen3_moe"
     if requested == "auto":
         if router_order == "topk_softmax" and granularity == 1 and family != "qwen2":
             return "mixtral"
         return "qwen2_moe"
-    if requested not in LAYOUTS:
-        raise ValueError(f"unknown layout {requested!r}; choose one of auto, {', '.join(LAYOUTS)}")
     if requested == "mixtral" and router_order == "softmax_topk":
         raise ValueError("the Mixtral layout always renormalises the top-k weights (topK-then-softmax); "
                          "use --router topk-softmax, or --layout qwen2_moe for softmax-then-topK")
@@ -152,6 +171,13 @@ def moe_config(dense: dict, spec: MoESpec) -> dict:
     if spec.layout == "mixtral":
         cfg.update(num_local_experts=spec.num_experts, intermediate_size=f_expert, router_jitter_noise=0.0,
                    sliding_window=dense.get("sliding_window") if dense["model_type"] == "mistral" else None)
+        return cfg
+    common = dict(num_experts=spec.num_experts, moe_intermediate_size=f_expert,
+                  intermediate_size=dense["intermediate_size"], norm_topk_prob=spec.router_order == "topk_softmax",
+                  decoder_sparse_step=1, mlp_only_layers=[])
+    if spec.layout == "qwen3_moe":
+        cfg.update(common, attention_bias=bool(dense.get("attention_bias", False)), use_sliding_window=False,
+                   sliding_window=None)
         return cfg
     cfg.update(num_experts=spec.num_experts, moe_intermediate_size=f_expert,
                intermediate_size=dense["intermediate_size"], shared_expert_intermediate_size=0,

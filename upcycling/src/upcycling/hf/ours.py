@@ -121,10 +121,7 @@ def _moe_mlp_to_hf(sd: dict, layer: int, ours: str, layout: Layout, hidden: int)
         out[layout.expert_key(layer, j, "down_proj")] = w2[j].clone()
     if layout.name == "qwen2_moe":
         p, dt = f"model.layers.{layer}.mlp.", w1.dtype
-        out.update({p + "shared_expert.gate_proj.weight": torch.zeros(0, hidden, dtype=dt),
-                    p + "shared_expert.up_proj.weight": torch.zeros(0, hidden, dtype=dt),
-                    p + "shared_expert.down_proj.weight": torch.zeros(hidden, 0, dtype=dt),
-                    p + "shared_expert_gate.weight": torch.zeros(1, hidden, dtype=dt)})
+        out[p + "shared_expert_gate.weight"] = torch.zeros(1, hidden, dtype=dt)  # the width-0 expert is not written
     return out
 
 

@@ -66,7 +66,12 @@ def read_dense_config(dense_dir: Path) -> dict:
     for key in ("hidden_size", "intermediate_size", "num_hidden_layers"):
         if not isinstance(cfg.get(key), int) or cfg[key] < 1:
             raise ValueError(f"{path}: '{key}' must be a positive integer, got {cfg.get(key)!r}")
+    if family == "qwen3" and (cfg.get("use_sliding_window") or "sliding_attention" in (cfg.get("layer_types") or [])):
+        raise ValueError(f"{path}: sliding-window Qwen3 models are not supported (Qwen3-MoE has no per-layer "
+                         "attention kinds); convert a full-attention Qwen3")
     for key in ("mlp_bias", "attention_bias"):
+        if key == "attention_bias" and family == "qwen3":
+            continue  # Qwen3-MoE has the same q/k/v/o biases
         if cfg.get(key):
             raise ValueError(f"{path}: {key}=true is not supported: neither Mixtral nor Qwen2-MoE has "
                              f"{'expert' if key == 'mlp_bias' else 'attention output'} biases")

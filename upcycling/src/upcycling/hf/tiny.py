@@ -1,4 +1,4 @@
-"""Tiny random dense Hugging Face checkpoints (Llama, Mistral, Qwen2) with a real tokenizer, for tests/demos.
+"""Tiny random dense Hugging Face checkpoints (Llama, Mistral, Qwen2, Qwen3) with a real tokenizer, for tests/demos.
 
 They are saved with ``save_pretrained(safe_serialization=True)`` and a small ``max_shard_size`` so that
 the converter sees the same sharded on-disk layout as a real multi-gigabyte checkpoint.
@@ -21,7 +21,7 @@ def make_tiny_dense(folder: str | os.PathLike, family: str = "llama", *, max_sha
     import transformers as tf
 
     classes = {"llama": (tf.LlamaConfig, tf.LlamaForCausalLM), "mistral": (tf.MistralConfig, tf.MistralForCausalLM),
-               "qwen2": (tf.Qwen2Config, tf.Qwen2ForCausalLM)}
+               "qwen2": (tf.Qwen2Config, tf.Qwen2ForCausalLM), "qwen3": (tf.Qwen3Config, tf.Qwen3ForCausalLM)}
     if family not in classes:
         raise ValueError(f"unknown tiny family {family!r}; choose one of {', '.join(classes)}")
     config_cls, model_cls = classes[family]
