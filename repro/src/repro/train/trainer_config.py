@@ -11,14 +11,15 @@ from repro.train.schedule import ScheduleConfig
 
 @dataclass
 class OptimizerConfig:
-    name: Literal["adam", "adamw", "sgd"] = "adam"
-    """optimizer family (WaveGlow/Flowtron/Mellotron: adam; Deep Speech: sgd with Nesterov momentum)"""
+    name: Literal["adam", "adamw", "radam", "sgd"] = "adam"
+    """optimizer family (WaveGlow/Mellotron: adam; Flowtron's current config: radam; Deep Speech: sgd with
+    Nesterov momentum)"""
     lr: float = 1e-3
     """base learning rate, multiplied by the schedule's factor each step"""
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     weight_decay: float = 0.0
-    """L2 penalty (adam, sgd) or decoupled decay (adamw)"""
+    """L2 penalty (adam, radam, sgd) or decoupled decay (adamw)"""
     momentum: float = 0.0
     """sgd only"""
     nesterov: bool = False
