@@ -37,8 +37,12 @@ class AudioLimits:
     sample_rate: int = 16000  # the DS2 front end is 16 kHz (DS2 §3.1)
     max_seconds: float = 30.0  # longer utterances pad every other request in the batch to their length
     max_bytes: int = 2 * 1024 * 1024  # 30 s of 16 kHz 16-bit mono is ~0.96 MB; allow headroom for headers
+    min_seconds: float = 0.1  # shorter audio gives the STFT and the conv stack too few frames to transcribe
 
     def __post_init__(self) -> None:
+        if self.min_seconds < 0 or self.min_seconds >= self.max_seconds:
+            raise ValueError(f"AudioLimits: min_seconds ({self.min_seconds}) must be >= 0 and below "
+                             f"max_seconds ({self.max_seconds})")
         if self.sample_rate <= 0 or self.max_seconds <= 0 or self.max_bytes <= 44:
             raise ValueError(
                 f"AudioLimits: sample_rate ({self.sample_rate}), max_seconds ({self.max_seconds}) and "
@@ -64,6 +68,7 @@ def decode_wav(body: bytes, limits: AudioLimits) -> np.ndarray:
     """
     if not body:
         raise RequestError(400, "empty request body; send a WAV file (16 kHz, mono, 16-bit PCM)")
+    check_complete_wav(body)
     try:
         with sf.SoundFile(io.BytesIO(body)) as handle:
             fmt, subtype = handle.format, handle.subtype
@@ -80,7 +85,29 @@ def decode_wav(body: bytes, limits: AudioLimits) -> np.ndarray:
         raise RequestError(400, f"cannot decode the body as a WAV file ({err}); the data is corrupt") from err
     if samples.shape[0] == 0:
         raise RequestError(400, "the WAV file holds 0 samples; send at least a few milliseconds of audio")
+    if samples.shape[0] < limits.min_seconds * limits.sample_rate:
+        raise RequestError(400, f"audio is {samples.shape[0] / limits.sample_rate:.3f} s long; this server needs "
+                                f"at least {limits.min_seconds:g} s per request (pad it with silence)")
     return np.ascontiguousarray(samples[:, 0], dtype=np.float32)
+
+
+def check_complete_wav(body: bytes) -> None:
+    """400 when a RIFF/WAV body is shorter than its own chunk sizes say: a truncated upload would otherwise
+    decode without error (libsndfile reads what is there) and be transcribed as if it were whole. Sizes of
+    0 or 0xFFFFFFFF are the "unknown length" of streamed WAV writers and are not checked."""
+    if len(body) < 12 or body[:4] != b"RIFF" or body[8:12] != b"WAVE":
+        return  # not RIFF/WAVE: decoding below says what is wrong with it
+    position = 12
+    while position + 8 <= len(body):
+        chunk, size = body[position : position + 4], int.from_bytes(body[position + 4 : position + 8], "little")
+        if chunk == b"data":
+            present = len(body) - position - 8
+            if size not in (0, 0xFFFFFFFF) and size > present:
+                raise RequestError(400, f"the WAV file is truncated: its data chunk declares {size} bytes but "
+                                        f"{present} arrived; re-send the whole file")
+            return
+        position += 8 + size + (size & 1)  # chunks are padded to an even size
+    # no data chunk header in the body: libsndfile's error below names the problem
 
 
 def _check_format(fmt: str, subtype: str, rate: int, channels: int, limits: AudioLimits) -> None:

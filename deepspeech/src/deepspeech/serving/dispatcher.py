@@ -128,17 +128,27 @@ class BatchDispatcher:
             batch.append(item)
         return batch
 
+    def _forward(self, batch: list[_Pending]) -> list[str]:
+        texts = list(self.transcribe_batch([p.audio for p in batch]))
+        if len(texts) != len(batch):
+            raise RuntimeError(f"transcribe_batch returned {len(texts)} texts for {len(batch)} inputs")
+        return texts
+
     def _run_batch(self, batch: list[_Pending]) -> None:
-        """One forward pass for the whole batch; an exception fails every request in it, not the server."""
+        """One forward pass for the whole batch. If it fails, each request is run again alone, so one bad
+        input fails only its own request; the others of the batch still get their text."""
         start = time.perf_counter()
         try:
-            texts = list(self.transcribe_batch([p.audio for p in batch]))
-            if len(texts) != len(batch):
-                raise RuntimeError(f"transcribe_batch returned {len(texts)} texts for {len(batch)} inputs")
+            texts = self._forward(batch)
         except Exception as err:  # the model's failure goes to its clients; the loop lives on
-            log.exception("batch of %d failed", len(batch))
+            if len(batch) == 1:
+                log.exception("request failed")
+                batch[0].future.set_exception(err)
+                return
+            log.warning("batch of %d failed (%s: %s); retrying its requests one by one",
+                        len(batch), type(err).__name__, err)
             for pending in batch:
-                pending.future.set_exception(err)
+                self._run_batch([pending])
             return
         compute_ms = (time.perf_counter() - start) * 1000.0
         for pending, text in zip(batch, texts):

@@ -39,18 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-batching", action="store_true", help="one request per forward pass (max batch 1)")
     p.add_argument("--max-seconds", type=float, default=30.0, help="longest accepted audio, in seconds")
     p.add_argument("--max-bytes", type=int, default=2 * 1024 * 1024, help="largest accepted request body")
+    p.add_argument("--min-seconds", type=float, default=0.1, help="shortest accepted audio, in seconds")
     p.add_argument("--max-queue", type=int, default=256, help="queued requests beyond this get 503")
+    p.add_argument("--max-connections", type=int, default=64,
+                   help="connections served at once (one thread each); more get 503")
+    p.add_argument("--read-deadline-s", type=float, default=30.0,
+                   help="a request (headers and body) must arrive whole within this; slower clients get 408")
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
     return p
 
 
 def config_from_args(args: argparse.Namespace, sample_rate: int = 16000) -> ServeConfig:
     """Translate parsed flags into a :class:`ServeConfig` (``--no-batching`` means max batch 1)."""
-    limits = AudioLimits(sample_rate=sample_rate, max_seconds=args.max_seconds, max_bytes=args.max_bytes)
+    limits = AudioLimits(sample_rate=sample_rate, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
+                         min_seconds=args.min_seconds)
     return ServeConfig(
         host=args.host, port=args.port, max_batch=1 if args.no_batching else args.max_batch,
         max_wait_ms=0.0 if args.no_batching else args.max_wait_ms, max_queue=max(args.max_queue, args.max_batch),
-        limits=limits,
+        max_connections=args.max_connections, read_deadline_s=args.read_deadline_s, limits=limits,
     )
 
 
@@ -68,7 +74,12 @@ def load_transcriber(checkpoint: str, device: str | None):
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config_from_args(args)
+    except ValueError as err:
+        parser.error(str(err))  # one line naming the setting, exit status 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.threads > 0:
         import torch
