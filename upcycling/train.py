@@ -3,7 +3,7 @@
     python train.py -c configs/tiny.json --run-dir runs/dense [key=value ...]
     python train.py -c configs/tiny.json --run-dir runs/moe --init-from runs/dense/ckpt_000000600.pt \
         --upcycle E8G1T2 moe.router_order=softmax_topk
-    torchrun --nproc_per_node=8 train.py -c configs/nemotron2b_e8g1t2.json --run-dir runs/x train.fsdp=true
+    torchrun --nproc_per_node=8 train.py -c configs/nemotron4_15b_e8g1t2.json --run-dir runs/x train.fsdp=true
 
 Re-running the same command resumes from the run folder's newest checkpoint.
 """
@@ -26,8 +26,10 @@ def parse(argv: list[str] | None = None) -> tuple[RunConfig, str]:
     p.add_argument("--run-dir", required=True, help="folder for checkpoints, metrics.jsonl, config.json")
     p.add_argument("--init-from", default="", help="dense checkpoint to start from (a fresh run folder only)")
     p.add_argument("--upcycle", default="", help="paper notation of the MoE to upcycle into, e.g. E8G1T2")
+    p.add_argument("--debug", action="store_true", help="show the traceback of a refusal")
     p.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
     args = p.parse_args(argv)
+    _DEBUG[0] = args.debug
     cfg = load_config(RunConfig, args.config, args.overrides)
     if args.init_from:
         cfg.init.init_from = args.init_from
@@ -38,13 +40,23 @@ def parse(argv: list[str] | None = None) -> tuple[RunConfig, str]:
     return cfg, args.run_dir
 
 
+_DEBUG = [False]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Refusals (bad config values, unreadable or mismatched --init-from) end in one line and exit code 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg, run_dir = parse(argv)
     try:
-        run(cfg, run_dir)
-    finally:
-        close_distributed()
+        cfg, run_dir = parse(argv)
+        try:
+            run(cfg, run_dir)
+        finally:
+            close_distributed()
+    except (ValueError, KeyError, OSError) as e:
+        if _DEBUG[0]:
+            raise
+        print(f"train.py: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr)
+        return 2
     return 0
 
 

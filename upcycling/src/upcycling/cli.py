@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 
+from upcycling.config import ROUTER_SPELLINGS
 from upcycling.hf.cli import add_convert_parser
 
 
@@ -46,11 +47,14 @@ def _run_prepare(args: argparse.Namespace) -> int:
 
 
 def _add_upcycle(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upcycle", help="turn one of our dense checkpoints into an MoE state dict (.pt)")
-    p.add_argument("--dense", required=True, help="our dense checkpoint (.pt written by train.py)")
-    p.add_argument("--out", required=True, help="MoE weights file to write (.pt)")
+    p = sub.add_parser("upcycle", help="turn a dense checkpoint (ours or an HF folder) into an MoE checkpoint (.pt)")
+    p.add_argument("--dense", required=True,
+                   help="our dense checkpoint (.pt written by train.py) or an HF Llama/Nemotron model folder")
+    p.add_argument("--out", required=True, help="MoE checkpoint to write (.pt); train.py --init-from takes it")
     p.add_argument("--moe", required=True, help="paper notation, e.g. E8G1T2 or E8G8T8")
-    p.add_argument("--router", choices=["softmax_topk", "topk_softmax"], default="softmax_topk")
+    p.add_argument("--router", choices=sorted(ROUTER_SPELLINGS), default="softmax_topk",
+                   help="softmax_topk (the paper's, Megatron --moe-router-pre-softmax) or topk_softmax")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--no-weight-scaling", action="store_true")
     p.add_argument("--glu-scaling", choices=["paper", "exact"], default="paper",
                    help="SwiGLU only. paper: s^(1/3) on gate, up, down; exact: s^(1/2) on up and down (dense-equal)")
@@ -61,9 +65,9 @@ def _add_upcycle(sub: argparse._SubParsersAction) -> None:
 def _run_upcycle(args: argparse.Namespace) -> int:
     from upcycling.checkpoints import upcycle_checkpoint_file
 
-    report = upcycle_checkpoint_file(args.dense, args.out, args.moe, router_order=args.router,
+    report = upcycle_checkpoint_file(args.dense, args.out, args.moe, router_order=ROUTER_SPELLINGS[args.router],
                                      weight_scaling=not args.no_weight_scaling, seed=args.seed,
-                                     glu_scaling=args.glu_scaling)
+                                     glu_scaling=args.glu_scaling, overwrite=args.overwrite)
     print(report)
     return 0
 

@@ -16,8 +16,11 @@ from typing import Literal, get_args
 from repro.train import TrainerConfig
 
 Activation = Literal["squared_relu", "swiglu", "gelu"]
-Norm = Literal["rmsnorm", "layernorm"]
+Norm = Literal["rmsnorm", "layernorm", "layernorm1p"]
 RouterOrder = Literal["softmax_topk", "topk_softmax"]
+ROUTER_SPELLINGS: dict[str, RouterOrder] = {"softmax_topk": "softmax_topk", "softmax-topk": "softmax_topk",
+                                            "topk_softmax": "topk_softmax", "topk-softmax": "topk_softmax"}
+"""What every command accepts for a router order (config files use the underscore forms)."""
 DropPolicy = Literal["probs", "position"]
 GluScaling = Literal["paper", "exact"]
 
@@ -41,13 +44,17 @@ class GPTConfig:
     activation: Activation = "squared_relu"
     """squared_relu (Nemotron-4 15B), swiglu (Nemotron 2B, Llama), gelu (GPT-2)"""
     norm: Norm = "rmsnorm"
-    """rmsnorm (Llama) or layernorm (Nemotron-4, GPT)"""
+    """rmsnorm (Llama), layernorm (GPT; bias iff ``bias``) or layernorm1p (Nemotron-4, Megatron
+    ``--apply-layernorm-1p``: LayerNorm with bias whose stored weight is gain − 1, initialised at 0)"""
     norm_eps: float = 1e-5
     bias: bool = False
     """biases in every linear layer (Nemotron: none)"""
     tied_embeddings: bool = False
     """share the input embedding with the output head (Nemotron: untied)"""
     rope_theta: float = 10000.0
+    rotary_percent: float = 1.0
+    """share of each head's dimensions that RoPE rotates (the first ones), Megatron ``--rotary-percent``, HF
+    ``partial_rotary_factor``; Nemotron-4: 0.5"""
     max_seq_len: int = 256
     """longest sequence RoPE tables are built for"""
     dropout: float = 0.0
@@ -64,6 +71,9 @@ class GPTConfig:
             raise ValueError(f"model.n_heads={self.n_heads} is not divisible by model.n_kv_heads={self.n_kv_heads}")
         if (self.hidden // self.n_heads) % 2:
             raise ValueError(f"head size {self.hidden // self.n_heads} must be even for RoPE; change model.n_heads")
+        if not 0 < self.rotary_percent <= 1 or self.rotary_dim % 2:
+            raise ValueError(f"model.rotary_percent={self.rotary_percent} must be in (0, 1] and rotate an even number "
+                             f"of the {self.hidden // self.n_heads} head dimensions (got {self.rotary_dim})")
         for name in ("vocab_size", "n_layers", "hidden", "ffn_hidden", "max_seq_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model.{name} must be >= 1, got {getattr(self, name)}")
@@ -71,6 +81,11 @@ class GPTConfig:
     @property
     def head_dim(self) -> int:
         return self.hidden // self.n_heads
+
+    @property
+    def rotary_dim(self) -> int:
+        """Head dimensions RoPE rotates: int(head_dim · rotary_percent), as Megatron and HF compute it."""
+        return int(self.head_dim * self.rotary_percent)
 
 
 @dataclass
@@ -104,6 +119,7 @@ class MoEConfig:
             )
         # plain str + these checks, not Literal: repro's loader reports a failed Optional[MoEConfig] section
         # without the inner reason, and these messages must name the valid choices
+        self.router_order = ROUTER_SPELLINGS.get(self.router_order, self.router_order)  # softmax-topk too
         if self.router_order not in get_args(RouterOrder):
             raise ValueError(f"moe.router_order={self.router_order!r}; use one of {get_args(RouterOrder)} "
                              "(softmax_topk = Megatron --moe-router-pre-softmax)")

@@ -42,18 +42,42 @@ class RMSNorm(nn.Module):
         return (y * self.weight.float()).to(x.dtype)
 
 
+class LayerNorm1P(nn.Module):
+    """LayerNorm whose stored weight is the gain minus one (Megatron ``--apply-layernorm-1p``, Nemotron-4, HF
+    ``NemotronLayerNorm1P``): weight decay then pulls the gain towards 1, not 0. Always with a bias, as in
+    Nemotron; computed in fp32 like the other norms."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.zeros(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.layer_norm(x.float(), (x.shape[-1],), self.weight.float() + 1.0, self.bias.float(), self.eps)
+        return y.to(x.dtype)
+
+
 def build_norm(cfg: GPTConfig) -> nn.Module:
     if cfg.norm == "rmsnorm":
         return RMSNorm(cfg.hidden, cfg.norm_eps)
+    if cfg.norm == "layernorm1p":
+        return LayerNorm1P(cfg.hidden, cfg.norm_eps)
     return nn.LayerNorm(cfg.hidden, eps=cfg.norm_eps, bias=cfg.bias)
 
 
 class Rotary(nn.Module):
-    """Rotary position embedding in the rotate-half convention (Llama/HF), so HF weights load unpermuted."""
+    """Rotary position embedding in the rotate-half convention (Llama/HF), so HF weights load unpermuted.
 
-    def __init__(self, head_dim: int, max_seq_len: int, theta: float) -> None:
+    Partial rotary (``rotary_dim`` < head size, Nemotron-4's 50 %): only the first ``rotary_dim`` dimensions
+    of each head rotate, with frequencies computed over ``rotary_dim``; the rest pass through (as Megatron
+    and HF Nemotron do).
+    """
+
+    def __init__(self, rotary_dim: int, max_seq_len: int, theta: float) -> None:
         super().__init__()
-        inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+        self.rotary_dim = rotary_dim
+        inv_freq = 1.0 / theta ** (torch.arange(0, rotary_dim, 2, dtype=torch.float64) / rotary_dim)
         angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), inv_freq)  # [S, d/2]
         angles = torch.cat([angles, angles], dim=-1)  # [S, d]
         self.register_buffer("cos", angles.cos().float(), persistent=False)
@@ -65,8 +89,10 @@ class Rotary(nn.Module):
         if s > self.cos.shape[0]:
             raise ValueError(f"sequence length {s} exceeds model.max_seq_len={self.cos.shape[0]}")
         cos, sin = self.cos[:s].to(x.dtype), self.sin[:s].to(x.dtype)
-        x1, x2 = x.chunk(2, dim=-1)
-        return x * cos + torch.cat([-x2, x1], dim=-1) * sin
+        rot, rest = x[..., :self.rotary_dim], x[..., self.rotary_dim:]
+        x1, x2 = rot.chunk(2, dim=-1)
+        rot = rot * cos + torch.cat([-x2, x1], dim=-1) * sin
+        return rot if rest.shape[-1] == 0 else torch.cat([rot, rest], dim=-1)
 
 
 class Attention(nn.Module):
@@ -79,7 +105,7 @@ class Attention(nn.Module):
         self.k = nn.Linear(cfg.hidden, cfg.n_kv_heads * self.d, bias=cfg.bias)
         self.v = nn.Linear(cfg.hidden, cfg.n_kv_heads * self.d, bias=cfg.bias)
         self.o = nn.Linear(cfg.n_heads * self.d, cfg.hidden, bias=cfg.bias)
-        self.rotary = Rotary(self.d, cfg.max_seq_len, cfg.rope_theta)
+        self.rotary = Rotary(cfg.rotary_dim, cfg.max_seq_len, cfg.rope_theta)
         self.dropout = cfg.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

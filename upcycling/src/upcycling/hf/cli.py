@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-ROUTERS = {"softmax-topk": "softmax_topk", "topk-softmax": "topk_softmax",
-           "softmax_topk": "softmax_topk", "topk_softmax": "topk_softmax"}
+from upcycling.config import ROUTER_SPELLINGS
 
 
 def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,7 +17,7 @@ def add_convert_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentPars
     p.add_argument("--num-experts", type=int, required=True, help="N = E·G routed experts")
     p.add_argument("--topk", type=int, required=True, help="T experts per token (a multiple of G)")
     p.add_argument("--granularity", type=int, default=1, help="G: each expert is 1/G of the dense MLP (default 1)")
-    p.add_argument("--router", choices=sorted(ROUTERS), default="softmax-topk",
+    p.add_argument("--router", choices=sorted(ROUTER_SPELLINGS), default="softmax-topk",
                    help="softmax-topk (paper's choice, Qwen2-MoE layout) or topk-softmax (Mixtral-equivalent)")
     p.add_argument("--no-weight-scaling", action="store_true", help="do not scale the expert weights (Eq. 2)")
     p.add_argument("--glu-scaling", choices=["paper", "exact"], default="paper",
@@ -43,7 +42,8 @@ def run_convert(args: argparse.Namespace) -> int:
 
     report = convert_checkpoint(
         args.dense, args.out, num_experts=args.num_experts, topk=args.topk, granularity=args.granularity,
-        router_order=ROUTERS[args.router], weight_scaling=not args.no_weight_scaling, glu_scaling=args.glu_scaling,
+        router_order=ROUTER_SPELLINGS[args.router], weight_scaling=not args.no_weight_scaling,
+        glu_scaling=args.glu_scaling,
         aux_loss_coeff=args.aux_loss_coeff, layout=args.layout, seed=args.seed, max_shard_size=args.max_shard_size,
         overwrite=args.overwrite)
     print(report)

@@ -40,7 +40,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-RouterOrder = Literal["softmax_topk", "topk_softmax"]
+from upcycling.config import RouterOrder
+
 LayoutName = Literal["mixtral", "qwen2_moe", "qwen3_moe"]
 SOURCE_FAMILIES = ("llama", "mistral", "qwen2", "qwen3")
 LAYOUTS: tuple[LayoutName, ...] = ("mixtral", "qwen2_moe", "qwen3_moe")

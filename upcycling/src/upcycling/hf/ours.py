@@ -35,6 +35,13 @@ from repro.train.config import from_dict
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.hf.convert import staging_dir
 from upcycling.hf.layouts import LAYOUT_SPECS, Layout, hf_aux_loss_coef, paper_alpha
+from upcycling.hf.nemotron import (
+    is_nemotron_model,
+    nemotron_config,
+    nemotron_model_config,
+    nemotron_to_ours,
+    ours_to_nemotron,
+)
 from upcycling.hf.safetensors_io import SafetensorsCheckpoint, ShardedWriter, parse_size
 
 _ATTN = {"q": "q_proj", "k": "k_proj", "v": "v_proj", "o": "o_proj"}
@@ -49,8 +56,14 @@ def _layout_for(moe: MoEConfig | None) -> Layout | None:
 
 def check_hf_compatible(cfg: GPTConfig, moe: MoEConfig | None) -> None:
     """Refuse models no HF family reproduces, naming the config field."""
+    if moe is None and is_nemotron_model(cfg):
+        return
     if cfg.activation != "swiglu":
-        raise ValueError(f"model.activation={cfg.activation!r} has no HF Llama-family twin; use swiglu")
+        raise ValueError(f"model.activation={cfg.activation!r} has no HF Llama-family twin; use swiglu (dense "
+                         "squared_relu/gelu models with layernorm or layernorm1p export as Nemotron)")
+    if cfg.rotary_percent != 1.0:
+        raise ValueError(f"model.rotary_percent={cfg.rotary_percent}: Llama-family models rotate every head "
+                         "dimension; partial RoPE exports only as Nemotron (dense squared_relu + layernorm1p)")
     if cfg.norm != "rmsnorm":
         raise ValueError(f"model.norm={cfg.norm!r} has no HF Llama-family twin; use rmsnorm")
     if moe is not None and cfg.bias:
@@ -60,6 +73,8 @@ def check_hf_compatible(cfg: GPTConfig, moe: MoEConfig | None) -> None:
 def hf_config(cfg: GPTConfig, moe: MoEConfig | None) -> dict:
     """The HF config.json dict of our model."""
     check_hf_compatible(cfg, moe)
+    if moe is None and is_nemotron_model(cfg):
+        return nemotron_config(cfg)
     out = {"vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden, "num_hidden_layers": cfg.n_layers,
            "num_attention_heads": cfg.n_heads, "num_key_value_heads": cfg.n_kv_heads, "head_dim": cfg.head_dim,
            "hidden_act": "silu", "max_position_embeddings": cfg.max_seq_len, "initializer_range": cfg.init_std,
@@ -84,6 +99,8 @@ def hf_config(cfg: GPTConfig, moe: MoEConfig | None) -> dict:
 def ours_to_hf(sd: dict[str, torch.Tensor], cfg: GPTConfig, moe: MoEConfig | None) -> dict[str, torch.Tensor]:
     """Our state dict → HF tensor names and per-expert 2-D tensors."""
     check_hf_compatible(cfg, moe)
+    if moe is None and is_nemotron_model(cfg):
+        return ours_to_nemotron(sd, cfg)
     layout = _layout_for(moe)
     out = {"model.embed_tokens.weight": sd["embed.weight"], "model.norm.weight": sd["final_norm.weight"]}
     if not cfg.tied_embeddings:
@@ -128,8 +145,10 @@ def _moe_mlp_to_hf(sd: dict, layer: int, ours: str, layout: Layout, hidden: int)
 def configs_from_hf(hf: dict, granularity: int | None = None) -> tuple[GPTConfig, MoEConfig | None]:
     """Our configs for an HF Llama / Mixtral / Qwen2-MoE config.json dict (refuses what we cannot build)."""
     family = hf.get("model_type")
+    if family == "nemotron":
+        return nemotron_model_config(hf), None
     if family not in ("llama", "mixtral", "qwen2_moe"):
-        raise ValueError(f"model_type {family!r}: our GPT loads llama, mixtral or qwen2_moe checkpoints")
+        raise ValueError(f"model_type {family!r}: our GPT loads llama, nemotron, mixtral or qwen2_moe checkpoints")
     rope = hf.get("rope_parameters") or {"rope_type": "default", "rope_theta": hf.get("rope_theta", 10000.0)}
     if rope.get("rope_type", "default") != "default":
         raise ValueError(f"rope_type {rope['rope_type']!r}: our GPT implements plain RoPE only")
@@ -165,6 +184,8 @@ def configs_from_hf(hf: dict, granularity: int | None = None) -> tuple[GPTConfig
 
 def hf_to_ours(sd: dict[str, torch.Tensor], cfg: GPTConfig, moe: MoEConfig | None) -> dict[str, torch.Tensor]:
     """HF tensors → our state dict; the exact inverse of ``ours_to_hf`` (a missing key raises KeyError)."""
+    if moe is None and is_nemotron_model(cfg):
+        return nemotron_to_ours(sd, cfg)
     inverse = {v: k for k, v in _ATTN.items()}
     layout = _layout_for(moe)
     out = {"embed.weight": sd["model.embed_tokens.weight"], "final_norm.weight": sd["model.norm.weight"]}
@@ -214,12 +235,17 @@ def save_hf(folder: str | os.PathLike, sd: dict[str, torch.Tensor], cfg: GPTConf
 
 
 def load_hf(folder: str | os.PathLike) -> tuple[dict[str, torch.Tensor], GPTConfig, MoEConfig | None]:
-    """Read an HF folder (ours or any compatible Llama/Mixtral/Qwen2-MoE) into our state dict and configs."""
+    """Read an HF folder (ours or any compatible Llama/Nemotron/Mixtral/Qwen2-MoE) into our state dict and configs.
+
+    A Nemotron folder always comes back with ``norm=layernorm1p`` (its stored form), even one we exported from
+    a plain-``layernorm`` model."""
     folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"{folder / 'config.json'}: missing; pass a Hugging Face model folder")
     hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     meta_path = folder / "upcycling.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    if "ours" in meta:
+    if "ours" in meta and hf.get("model_type") != "nemotron":
         cfg = from_dict(GPTConfig, meta["ours"]["model"], prefix="model.")
         moe = from_dict(MoEConfig, meta["ours"]["moe"], prefix="moe.") if meta["ours"]["moe"] else None
     else:

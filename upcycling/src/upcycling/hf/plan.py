@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from upcycling.config import GluScaling, MoEConfig
+from upcycling.config import GluScaling, MoEConfig, RouterOrder
 from upcycling.hf.experts import part_factors
 from upcycling.hf.layouts import (
     ANY_MLP_KEY,
@@ -22,7 +22,6 @@ from upcycling.hf.layouts import (
     SOURCE_FAMILIES,
     Layout,
     MoESpec,
-    RouterOrder,
     choose_layout,
     moe_config,
 )
@@ -60,6 +59,9 @@ def read_dense_config(dense_dir: Path) -> dict:
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
     family = cfg.get("model_type")
+    if family == "nemotron":
+        raise ValueError(f"{path}: Nemotron (LayerNorm1P, squared-ReLU) has no Hugging Face MoE twin; upcycle it "
+                         f"into our format with `upcycle upcycle --dense {dense_dir} --out moe.pt --moe E8G1T2`")
     if family not in SOURCE_FAMILIES:
         raise ValueError(f"{path}: model_type {family!r} is not supported; the converter reads dense "
                          f"{', '.join(SOURCE_FAMILIES)} checkpoints")
