@@ -93,6 +93,41 @@ def _run_experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mmlu(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("mmlu", help="k-shot MMLU accuracy of one of our checkpoints or an HF folder (Table 1)")
+    p.add_argument("--model", required=True, help="our checkpoint (.pt) or a Hugging Face model folder")
+    p.add_argument("--data", required=True, help="the unpacked official MMLU data folder (holding dev/ and test/)")
+    p.add_argument("--shots", type=int, default=5, help="few-shot examples from dev/ (paper: 5)")
+    p.add_argument("--split", choices=["test", "val"], default="test")
+    p.add_argument("--subjects", nargs="*", help="only these subjects (default: all 57)")
+    p.add_argument("--limit", type=int, default=0, help="questions per subject (0 = all)")
+    p.add_argument("--tokenizer", default="byte", help="for our checkpoints: 'byte' or the local HF tokenizer folder")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--out", help="also write the result as JSON")
+    p.set_defaults(func=_run_mmlu)
+
+
+def _run_mmlu(args: argparse.Namespace) -> int:
+    import time
+
+    from upcycling.eval.mmlu import data_root, evaluate, write_result
+    from upcycling.eval.scorers import load_scorer
+
+    data_root(args.data)  # refuse a wrong folder before loading the model
+    if not 0 <= args.shots <= 5:
+        raise ValueError(f"--shots {args.shots}: the official dev split has 5 examples per subject; use 0-5")
+    start = time.perf_counter()
+    scorer = load_scorer(args.model, args.tokenizer, args.device)
+    result = evaluate(scorer, args.data, shots=args.shots, split=args.split, only=args.subjects, limit=args.limit,
+                      progress=lambda name, acc: print(f"  {name}: {acc:.1%}"))
+    print(f"MMLU {args.shots}-shot ({args.split}): {result.accuracy:.2%} over {result.n_questions} questions, "
+          f"{len(result.per_subject)} subjects; {result.reduced_shots} prompts shortened to fit the context; "
+          f"{time.perf_counter() - start:.0f} s")
+    if args.out:
+        write_result(result, args.out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upcycle", description="Dense → MoE upcycling toolkit (He et al. 2024).")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -100,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_prepare(sub)
     _add_upcycle(sub)
     _add_experiments(sub)
+    _add_mmlu(sub)
     add_convert_parser(sub)
     return parser
 
