@@ -37,7 +37,8 @@ def test_the_oracle_proves_every_fixture_theorem_that_has_tactics(fixture_root, 
 def test_the_output_has_the_documented_keys_and_no_temp_file_is_left(fixture_root, tmp_path):
     _, summary = _prove(fixture_root, tmp_path)
     assert {"pass@1", "proved", "total", "per_theorem"} <= set(summary)
-    assert [p.name for p in tmp_path.iterdir()] == ["random_test.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["random_test.json", "random_test.jsonl",
+                                                         "random_test.jsonl.meta.json"]
 
 
 def test_num_theorems_takes_a_deterministic_subset(fixture_root, tmp_path):
@@ -57,6 +58,7 @@ def test_a_tiny_expansion_cap_leaves_multi_step_proofs_open(fixture_root, tmp_pa
 
 def test_a_checkpoint_generator_that_cannot_be_loaded_is_a_clear_error(fixture_root, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "reprover.generation", types.ModuleType("reprover.generation"))
+    (tmp_path / "ckpt").mkdir()
     rc, summary = _prove(fixture_root, tmp_path, "--generator", str(tmp_path / "ckpt"))
     assert rc == 2 and summary is None
     assert "use --generator oracle" in capsys.readouterr().err
@@ -75,4 +77,4 @@ def test_the_command_line_offers_exactly_the_documented_subcommands():
     from reprover.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(sub.choices) == {"prove", "split", "check-data", "retrieve-eval"}
+    assert set(sub.choices) == {"prove", "split", "trace", "check-data", "retrieve-eval", "index"}

@@ -16,15 +16,20 @@ from reprover.env.types import (
 )
 
 
-def make_environment(kind: str) -> Environment:
-    """``"replay"`` or ``"lean"``; the latter raises EnvironmentUnavailableError saying what to install."""
+def make_environment(kind: str, **options) -> Environment:
+    """``"replay"``, ``"lean"`` (lean_dojo) or ``"repl"`` (the Lean 4 REPL); Lean backends raise
+    EnvironmentUnavailableError saying what to install. ``options`` go to the backend's constructor."""
     if kind == "replay":
         return ReplayEnvironment()
     if kind == "lean":
         from reprover.env.lean import LeanDojoEnvironment
 
         return LeanDojoEnvironment()
-    raise ValueError(f"unknown environment {kind!r}; use 'replay' or 'lean'")
+    if kind == "repl":
+        from reprover.env.repl import ReplEnvironment
+
+        return ReplEnvironment(**options)
+    raise ValueError(f"unknown environment {kind!r}; use 'replay', 'lean' or 'repl'")
 
 
 __all__ = ["Dojo", "DojoCrashError", "DojoError", "DojoInitError", "DojoTacticTimeoutError", "Environment",

@@ -11,7 +11,10 @@ lean_dojo leaves to the caller:
   on first use. A replay that no longer succeeds becomes a :class:`LeanError`.
 - Older lean_dojo versions return a ``TimeoutError`` *result* (Lean 3 ``try_for``); it is an error result
   too, without a restart, since that session stays healthy.
-- ``DojoInitError`` and ``DojoCrashError`` are re-raised as ours (discarded / search ends).
+- ``DojoInitError`` and ``DojoCrashError`` are re-raised as ours (discarded / search ends). Any other
+  exception while opening (lean_dojo also fails with git, OS, Ray or assertion errors) discards the theorem
+  with that exception as the reason; while reopening after a timeout it ends the search as a crash. A failure
+  while closing is logged and ignored.
 
 ``dojo_factory`` and ``module`` can be injected, which is how the tests run all of this without Lean.
 """
@@ -71,17 +74,26 @@ class LeanSession:
         self._stack.close()
         self._stack = ExitStack()
         self._native.clear()
+        first = not self._paths
         try:
             _dojo, init = self._stack.enter_context(self._open())
         except getattr(self._ld, "DojoInitError", ()) as err:
             raise DojoInitError(str(err)) from err
+        except Exception as err:  # lean_dojo also fails with git, OS, Ray and assertion errors
+            if first:  # the theorem cannot be opened: discarded, with the reason
+                raise DojoInitError(f"{type(err).__name__}: {err}") from err
+            raise DojoCrashError(f"reopening after a timeout failed: {type(err).__name__}: {err}") from err
         self._dojo = _dojo
         self._native[0] = init
         self._paths.setdefault(0, ())
         return TacticState(pp=init.pp, id=0)
 
     def close(self) -> None:
-        self._stack.close()
+        """Leave the Dojo; a failure to shut Lean down is logged, never allowed to lose a finished search."""
+        try:
+            self._stack.close()
+        except Exception as err:
+            log.warning("closing the Lean session failed (%s: %s); ignored", type(err).__name__, err)
 
     def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
         native = self._native.get(state.id) or self._rebuild(state.id)

@@ -4,7 +4,8 @@ RP ``format_augmented_state``: walk the retrieved premises in rank order; drop e
 ``p_drop`` (training only); skip any whose text + "\\n\\n" would overflow the budget ``max_len - len(state)``
 (UTF-8 bytes) but keep trying later, shorter ones; *prepend* each accepted one, so the best-ranked
 premise ends up right before the state; then append the state. Marks (``<a>``/``</a>``) are removed from
-the result, as RP's current generator does for training and inference alike.
+the result, as RP's current generator does in training; ``keep_marks=True`` leaves them in, as RP's
+proof-time ``generate`` does (it never calls ``remove_marks`` on the augmented input).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def utf8_len(text: str) -> int:
 
 
 def format_augmented_state(state: str, premise_texts: Sequence[str], max_len: int | None = None,
-                           p_drop: float = 0.0, rng: random.Random | None = None) -> str:
+                           p_drop: float = 0.0, rng: random.Random | None = None, keep_marks: bool = False) -> str:
     """``premise_k + ... + premise_1 + state`` with premise_1 the best-ranked accepted one."""
     if not 0.0 <= p_drop < 1.0:
         raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
@@ -37,4 +38,4 @@ def format_augmented_state(state: str, premise_texts: Sequence[str], max_len: in
             continue
         used += n
         prefix = piece + prefix
-    return remove_marks(prefix + state)
+    return prefix + state if keep_marks else remove_marks(prefix + state)

@@ -8,8 +8,10 @@ training and each is dropped with probability ``p_drop`` every time the example 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase
@@ -20,23 +22,53 @@ from reprover.retrieval.premise_text import premise_text
 from reprover.retrieval.retriever import Query, Retriever
 
 
+class PremiseRefs(Sequence[str]):
+    """Retrieved premises of one example as row numbers into one shared list of premise texts.
+
+    A Lean 4 train split has ~200k tactics x 100 retrieved premises; holding each example's texts would copy
+    ~20M strings. An int32 row per premise (400 bytes per example) reads back as the same texts.
+    """
+
+    __slots__ = ("_ids", "_texts")
+
+    def __init__(self, texts: Sequence[str], ids: np.ndarray) -> None:
+        self._texts, self._ids = texts, ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._texts[j] for j in self._ids[i]]
+        return self._texts[self._ids[i]]
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._texts[j] for j in self._ids)
+
+
 @dataclass(frozen=True)
 class GeneratorExample:
     state: str
     tactic: str
-    premises: tuple[str, ...] = ()
-    """retrieved premise texts, best first (empty without retrieval)"""
+    premises: Sequence[str] = ()
+    """retrieved premise texts, best first (empty without retrieval); a :class:`PremiseRefs` when retrieved"""
 
 
 def generator_examples(theorems: list[TheoremRecord], retriever: Retriever | None = None,
-                       num_retrieved: int = 100) -> list[GeneratorExample]:
-    """One example per traced tactic; retrieval is batched over the whole split."""
+                       num_retrieved: int = 100, chunk: int = 1024) -> list[GeneratorExample]:
+    """One example per traced tactic; retrieval runs ``chunk`` states at a time (bounded memory)."""
     rows = [(thm, tac) for thm in theorems for tac in thm.traced_tactics]
-    premises: list[tuple[str, ...]] = [()] * len(rows)
+    premises: list[Sequence[str]] = [()] * len(rows)
     if retriever is not None and rows:
-        queries = [Query(tac.state_before, thm.file_path, thm.start) for thm, tac in rows]
-        ranked = retriever.retrieve(queries, num_retrieved)
-        premises = [tuple(premise_text(p) for p, _ in r) for r in ranked]
+        corpus = retriever.corpus
+        texts = [premise_text(p) for p in corpus.premises]
+        for lo in range(0, len(rows), chunk):
+            part = rows[lo:lo + chunk]
+            ranked = retriever.retrieve([Query(tac.state_before, thm.file_path, thm.start) for thm, tac in part],
+                                        num_retrieved)
+            for j, r in enumerate(ranked):
+                ids = np.fromiter((corpus.index_of(p) for p, _ in r), dtype=np.int32, count=len(r))
+                premises[lo + j] = PremiseRefs(texts, ids)
     return [GeneratorExample(tac.state_before, remove_marks(tac.tactic), ps)
             for (_, tac), ps in zip(rows, premises, strict=True)]
 

@@ -23,7 +23,13 @@ class ReProverGenerator:
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, retriever: Retriever | None = None,
                  num_retrieved: int = 100, max_inp_seq_len: int = 2048, max_oup_seq_len: int = 512,
-                 length_penalty: float = 0.0, device: torch.device | str = "cpu") -> None:
+                 length_penalty: float = 0.0, device: torch.device | str = "cpu", premise_marks: str = "strip") -> None:
+        """``premise_marks``: "strip" removes ``<a>`` marks from the input (ours: the format the generator was
+        trained on); "keep" leaves the premises' name marks in, as RP's proof-time ``generate`` does (RP strips
+        them in training only)."""
+        if premise_marks not in ("strip", "keep"):
+            raise ValueError(f"--premise-marks {premise_marks}: use strip or keep")
+        self.keep_marks = premise_marks == "keep"
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer, self.retriever = tokenizer, retriever
@@ -36,7 +42,8 @@ class ReProverGenerator:
         if self.retriever is None:
             return remove_marks(state)
         ranked = self.retriever.retrieve([Query(state, file_path, theorem_pos)], self.num_retrieved)[0]
-        return format_augmented_state(state, [premise_text(p) for p, _ in ranked], self.max_inp_seq_len)
+        return format_augmented_state(state, [premise_text(p) for p, _ in ranked], self.max_inp_seq_len,
+                                      keep_marks=self.keep_marks)
 
     @torch.no_grad()
     def generate(self, state: str, file_path: str, theorem_full_name: str, theorem_pos: Pos,

@@ -7,6 +7,10 @@ more than k, the accessible ones are kept in rank order, and the request doubles
 premises are found or the whole corpus was ranked. ``search_torch`` is the plain matmul reference the
 tests and the benchmark compare with. The index moves to a GPU when faiss has GPU support and one is
 present (faiss-gpu builds); faiss-cpu runs everywhere.
+
+``backend="numpy"`` searches the embedding matrix in place (one matrix product per query batch, then a
+masked partial sort), without FAISS's private copy. It is what a saved index (``reprover index``, opened as
+a read-only memory map) uses, so every worker process on a machine shares one copy in the page cache.
 """
 
 from __future__ import annotations
@@ -32,10 +36,16 @@ def _faiss():
 class PremiseIndex:
     """Exact maximum-inner-product search over ``embeddings`` [N, H] (float32, rows = corpus premises)."""
 
-    def __init__(self, embeddings: np.ndarray, use_gpu: bool | None = None) -> None:
+    def __init__(self, embeddings: np.ndarray, use_gpu: bool | None = None, backend: str = "faiss") -> None:
         if embeddings.ndim != 2 or len(embeddings) == 0:
             raise ValueError(f"premise embeddings must be a non-empty [N, H] matrix, got shape {embeddings.shape}; "
                              "is the premise corpus empty?")
+        if backend not in ("faiss", "numpy"):
+            raise ValueError(f"unknown premise index backend {backend!r}; use 'faiss' or 'numpy'")
+        self.backend = backend
+        if backend == "numpy":  # no copy: a memory-mapped matrix stays shared between processes
+            self.embeddings, self.index = embeddings, None
+            return
         faiss = _faiss()
         self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         index = faiss.IndexFlatIP(self.embeddings.shape[1])
@@ -57,6 +67,8 @@ class PremiseIndex:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if masks is not None and len(masks) != len(queries):
             raise ValueError(f"{len(masks)} accessibility masks for {len(queries)} queries")
+        if self.index is None:
+            return _search_numpy(self.embeddings, queries, k, masks)
         n = len(self)
         fetch = min(n, k if masks is None else max(4 * k, 64))
         scores, ids = self.index.search(queries, fetch)
@@ -82,6 +94,24 @@ def _keep(ids: np.ndarray, scores: np.ndarray, mask: np.ndarray | None, k: int) 
         if len(hits) == k:
             break
     return hits
+
+
+def _search_numpy(embeddings: np.ndarray, queries: np.ndarray, k: int, masks: list[np.ndarray] | None) -> list[Hits]:
+    """Exact top-k by inner product; inaccessible premises never enter the partial sort."""
+    scores = queries @ np.asarray(embeddings, dtype=np.float32).T  # [Q, N]; no copy for a float32 memmap
+    out: list[Hits] = []
+    for q in range(len(queries)):
+        row = scores[q]
+        allowed = np.arange(len(row)) if masks is None else np.flatnonzero(masks[q])
+        kk = min(k, len(allowed))
+        if kk == 0:
+            out.append([])
+            continue
+        cand = row[allowed]
+        top = np.argpartition(-cand, kk - 1)[:kk]
+        top = top[np.lexsort((allowed[top], -cand[top]))]  # by score, ties by premise index (FAISS's order)
+        out.append([(int(allowed[i]), float(cand[i])) for i in top])
+    return out
 
 
 def search_torch(embeddings: torch.Tensor, queries: torch.Tensor, k: int,

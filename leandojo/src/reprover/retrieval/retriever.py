@@ -48,7 +48,19 @@ def _check_corpus(corpus: Corpus) -> None:
                          "corpus.jsonl (check --data)")
 
 
+CHUNK = 256  # queries per search call: bounds the accessibility masks alive at once (CHUNK x num_premises bytes)
+
+
+def _chunks(queries: Sequence[Query]) -> list[Sequence[Query]]:
+    return [queries[lo:lo + CHUNK] for lo in range(0, len(queries), CHUNK)]
+
+
 def _masks(corpus: Corpus, queries: Sequence[Query], accessible_only: bool) -> list[np.ndarray] | None:
+    """Accessibility masks for one chunk of queries (shared between queries of the same theorem).
+
+    Masks are built per chunk and dropped after it, never for a whole split at once: one mask is one byte per
+    premise (181 KB for Benchmark 4), so keeping one per theorem of the Lean 4 train split would take ~21 GB.
+    """
     if not accessible_only:
         return None
     cache: dict[tuple[str, Pos], np.ndarray] = {}
@@ -63,12 +75,14 @@ class DenseRetriever:
     """The ReProver retriever: embed the corpus once, then nearest-neighbour search per state."""
 
     def __init__(self, model: PremiseRetriever, tokenizer: PreTrainedTokenizerBase, corpus: Corpus,
-                 max_seq_len: int = 2048, batch_size: int = 64, device: torch.device | str = "cpu") -> None:
+                 max_seq_len: int = 2048, batch_size: int = 64, device: torch.device | str = "cpu",
+                 index: PremiseIndex | None = None) -> None:
+        """``index``: precomputed premise embeddings (``reprover index``); None = embed the corpus on first use."""
         _check_corpus(corpus)
         self.model, self.tokenizer, self.corpus = model, tokenizer, corpus
         self.max_seq_len, self.batch_size, self.device = max_seq_len, batch_size, torch.device(device)
         self.model.to(self.device)
-        self._index: PremiseIndex | None = None
+        self._index: PremiseIndex | None = index
 
     def reindex(self) -> PremiseIndex:
         """Embed every corpus premise with the current weights (after training steps, call again)."""
@@ -85,10 +99,13 @@ class DenseRetriever:
         if not queries:
             return []
         index = self.index
-        emb = embed_texts(self.model, self.tokenizer, [q.state for q in queries], self.max_seq_len,
-                          self.batch_size, self.device)
-        hits = index.search(emb, k, _masks(self.corpus, queries, accessible_only))
-        return [[(self.corpus.premises[i], s) for i, s in row] for row in hits]
+        out: list[Ranked] = []
+        for chunk in _chunks(queries):
+            emb = embed_texts(self.model, self.tokenizer, [q.state for q in chunk], self.max_seq_len,
+                              self.batch_size, self.device)
+            hits = index.search(emb, k, _masks(self.corpus, chunk, accessible_only))
+            out += [[(self.corpus.premises[i], s) for i, s in row] for row in hits]
+        return out
 
 
 class BM25Retriever:
@@ -101,8 +118,9 @@ class BM25Retriever:
 
     def retrieve(self, queries: Sequence[Query], k: int, accessible_only: bool = True) -> list[Ranked]:
         out: list[Ranked] = []
-        masks = _masks(self.corpus, queries, accessible_only)
-        for qi, q in enumerate(queries):
-            hits = self.bm25.top_k(q.state, k, None if masks is None else masks[qi])
-            out.append([(self.corpus.premises[i], s) for i, s in hits])
+        for chunk in _chunks(queries):
+            masks = _masks(self.corpus, chunk, accessible_only)
+            for qi, q in enumerate(chunk):
+                hits = self.bm25.top_k(q.state, k, None if masks is None else masks[qi])
+                out.append([(self.corpus.premises[i], s) for i, s in hits])
         return out

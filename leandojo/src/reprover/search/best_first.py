@@ -10,9 +10,9 @@ best first, add the outcomes to the graph, repeat. Edge cases, decided explicitl
   self-loop can never help a proof and would keep a dead node OPEN.
 - **Duplicate suggestions** keep the first (highest-scoring) copy; suggestions run in descending score.
 - **After a proof** is found while expanding a node, its remaining tactics are not run.
-- **Time limit** (``timeout`` s, wall clock from opening the theorem): checked before each generator call and
-  each tactic. A response that arrives after the deadline is discarded, so a proof completed after the time
-  limit does not count. Unlike RP, a proof found within the limits is never reset to OPEN.
+- **Time limit** (``timeout`` s of wall clock, counted once the theorem is open, as RP): checked before each
+  generator call and each tactic. A response that arrives after the deadline is discarded, so a proof
+  completed after the time limit does not count. Unlike RP, a proof found within the limits is never reset to OPEN.
 - **Expansion cap**: at most ``max_expansions`` expansions; a proof found during the last allowed one counts.
 - **Errors**: ``LeanError``, ``ProofGivenUp`` and tactic timeouts become FAILED error nodes; a crash ends the
   search with what it has (status "open" unless already proved); a theorem that cannot be opened is
@@ -52,11 +52,15 @@ class SearchConfig:
     timeout: float = 600.0  # seconds per theorem (paper: 10-minute wall clock)
     max_expansions: int | None = None  # None = unlimited
     num_sampled_tactics: int = 64
-    tactic_timeout: float | None = None  # seconds per tactic for the environment; None = ``timeout``
+    tactic_timeout: float | None = None
+    """seconds per tactic (and for opening) given to the environment; None = ``timeout``, as RP, which passes
+    the theorem's timeout to ``Dojo``"""
 
     def __post_init__(self) -> None:
         if self.timeout <= 0 or self.num_sampled_tactics < 1:
             raise ValueError(f"timeout must be > 0 and num_sampled_tactics >= 1, got {self}")
+        if self.tactic_timeout is not None and self.tactic_timeout <= 0:
+            raise ValueError(f"tactic_timeout must be > 0 or None, got {self.tactic_timeout}")
         if self.max_expansions is not None and self.max_expansions < 1:
             raise ValueError(f"max_expansions must be >= 1 or None, got {self.max_expansions}")
 
@@ -165,20 +169,35 @@ def _best_first_unique(suggestions: list[tuple[str, float]]) -> list[tuple[str, 
 
 def prove_theorem(theorem: TheoremRecord, env: Environment, generator: TacticGenerator, config: SearchConfig,
                   clock: Callable[[], float] = time.monotonic) -> R.SearchResult:
-    """Open ``theorem`` in ``env`` and search; never raises for per-theorem failures."""
+    """Open ``theorem`` in ``env`` and search; never raises for per-theorem failures.
+
+    The theorem's time budget starts once its environment is open (as RP, whose search clock starts inside
+    ``with Dojo(...)``): opening a Lean file can take minutes and is not search. ``total_time`` includes it,
+    ``extra["open_time"]`` says how much it was. Any exception while opening (not only ``DojoInitError``: a
+    backend can fail in many ways before it answers) discards the theorem, with the exception as the reason.
+    """
     start = clock()
     out = R.SearchResult(theorem.file_path, theorem.full_name, R.OPEN)
+    search: BestFirstSearch | None = None
+    opened = False
     try:
         with env.dojo(theorem, config.tactic_timeout or config.timeout) as (dojo, init):
-            search = BestFirstSearch(theorem, dojo, init, generator, config, start, clock)
+            opened = True
+            out.extra["open_time"] = clock() - start
+            search = BestFirstSearch(theorem, dojo, init, generator, config, clock(), clock)
             out.stop_reason, out.error = search.run()
     except DojoInitError as err:
-        out.status, out.stop_reason, out.error = R.DISCARDED, "init_error", str(err)
-        out.total_time = clock() - start
-        return out
+        return _discarded(out, f"DojoInitError: {err}", clock() - start)
     except DojoError as err:  # the backend died while opening or closing: unproved, not discarded
+        if not opened:
+            return _discarded(out, f"{type(err).__name__}: {err}", clock() - start)
         out.stop_reason, out.error, out.total_time = "crash", f"{type(err).__name__}: {err}", clock() - start
         return out
+    except Exception as err:
+        if opened:  # a bug in search or the generator: the caller records it
+            raise
+        return _discarded(out, f"{type(err).__name__}: {err}", clock() - start)
+    assert search is not None
     root = search.root
     out.status = {Status.PROVED: R.PROVED, Status.FAILED: R.FAILED}.get(root.status, R.OPEN)
     if out.stop_reason == "exhausted":
@@ -186,4 +205,9 @@ def prove_theorem(theorem: TheoremRecord, env: Environment, generator: TacticGen
     out.proof = root.extract_proof()
     out.num_expansions, out.num_total_nodes = search.expansions, len(search.nodes)
     out.actor_time, out.environment_time, out.total_time = search.actor_time, search.env_time, clock() - start
+    return out
+
+
+def _discarded(out: R.SearchResult, reason: str, elapsed: float) -> R.SearchResult:
+    out.status, out.stop_reason, out.error, out.total_time = R.DISCARDED, "init_error", reason, elapsed
     return out

@@ -7,6 +7,7 @@ copy and opens its own environment (RP ``DistributedProver``/``ProverActor``).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 from dataclasses import dataclass, field
@@ -15,9 +16,10 @@ from reprover.data.benchmark import Benchmark
 from reprover.data.records import TheoremRecord
 from reprover.env import Environment, make_environment
 from reprover.search.best_first import SearchConfig, prove_theorem
+from reprover.search.fixed import FixedTacticGenerator
 from reprover.search.generator_api import TacticGenerator
 from reprover.search.oracle import OracleGenerator
-from reprover.search.result import SearchResult
+from reprover.search.result import OPEN, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,22 @@ class ProverSpec:
     data: str  # benchmark root
     split: str  # random | novel_premises
     subset: str  # val | test (train also allowed)
-    env: str = "replay"  # replay | lean
-    generator: str = "oracle"  # "oracle" or a checkpoint path
-    retriever: str | None = None  # retriever checkpoint (for retrieval-augmented generators)
+    env: str = "replay"  # replay | lean | repl
+    generator: str = "oracle"  # "oracle", "fixed" (with ``tactic``), "py:MODULE:FACTORY", or a checkpoint / HF folder
+    retriever: str | None = None  # retriever checkpoint or HF folder (for retrieval-augmented generators)
     search: SearchConfig = field(default_factory=SearchConfig)
+    indexed_corpus: str | None = None  # premise index saved by ``reprover index``
+    tactic: str | None = None  # the fixed-tactic baseline's tactic (RP ``--tactic``)
+    allow_no_retriever: bool = False  # run a retrieval-trained generator without premises anyway
+    premise_marks: str = "strip"  # "strip" (ours) or "keep" (RP's proof-time input)
+    dtype: str = "auto"  # generator/retriever weights: auto (bf16 on CUDA) | float32 | bfloat16
+    env_options: dict = field(default_factory=dict)  # backend-specific (e.g. the REPL command)
+    max_inp_seq_len: int | None = None  # generator input bytes at proof time; None = the model's (2048)
+    max_oup_seq_len: int | None = None  # generator output tokens; None = the model's (512)
 
 
 def load_checkpoint_generator(spec: ProverSpec) -> TacticGenerator:
-    """``reprover.generation.load_generator(ckpt, retriever_ckpt=..., [data_dir=...])``, or a clear error."""
+    """``reprover.generation.load_generator(ckpt, retriever_ckpt=..., ...)``, or a clear error."""
     try:
         from reprover.generation import load_generator
     except ImportError as err:
@@ -46,14 +56,35 @@ def load_checkpoint_generator(spec: ProverSpec) -> TacticGenerator:
             f"--generator {spec.generator}: checkpoint generators are not available in this installation "
             f"(reprover.generation.load_generator could not be imported: {err}); use --generator oracle") from None
     kwargs = {"retriever_ckpt": spec.retriever}
-    if "data_dir" in inspect.signature(load_generator).parameters:
-        kwargs["data_dir"] = spec.data  # the retriever needs the corpus for accessibility filtering
+    params = inspect.signature(load_generator).parameters
+    if "data_dir" in params or "kwargs" in params:
+        kwargs.update(data_dir=spec.data, indexed_corpus=spec.indexed_corpus,
+                      allow_no_retriever=spec.allow_no_retriever, premise_marks=spec.premise_marks,
+                      dtype=spec.dtype, max_inp_seq_len=spec.max_inp_seq_len,
+                      max_oup_seq_len=spec.max_oup_seq_len)
     return load_generator(spec.generator, **kwargs)
+
+
+def load_plugin_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> TacticGenerator:
+    """``py:MODULE:FACTORY``: ``FACTORY(spec, theorems)`` from an importable module builds the generator."""
+    module_name, _, attr = spec.generator[3:].rpartition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise GeneratorUnavailableError(f"--generator {spec.generator}: cannot import {attr!r} from "
+                                        f"{module_name!r} ({err}); the form is py:MODULE:FACTORY") from None
+    return factory(spec, theorems)
 
 
 def build_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> TacticGenerator:
     if spec.generator == "oracle":
         return OracleGenerator(theorems)
+    if spec.generator == "fixed":
+        if not spec.tactic:
+            raise GeneratorUnavailableError("--generator fixed needs --tactic TACTIC (e.g. --tactic aesop)")
+        return FixedTacticGenerator(spec.tactic)
+    if spec.generator.startswith("py:"):
+        return load_plugin_generator(spec, theorems)
     return load_checkpoint_generator(spec)
 
 
@@ -65,11 +96,17 @@ class Prover:
         if theorems is None:
             theorems = Benchmark(spec.data).split(spec.split, spec.subset)
         self.spec = spec
-        self.env = env if env is not None else make_environment(spec.env)
+        self.env = env if env is not None else make_environment(spec.env, **spec.env_options)
         self.generator = generator if generator is not None else build_generator(spec, theorems)
 
     def prove(self, theorem: TheoremRecord) -> SearchResult:
-        result = prove_theorem(theorem, self.env, self.generator, self.spec.search)
+        """Never raises: an exception while proving becomes an "open" result whose error says what happened."""
+        try:
+            result = prove_theorem(theorem, self.env, self.generator, self.spec.search)
+        except Exception as err:  # one theorem's bug must not end a 2,000-theorem run
+            log.exception("%s: proving raised", theorem.full_name)
+            result = SearchResult(theorem.file_path, theorem.full_name, OPEN, stop_reason="exception",
+                                  error=f"{type(err).__name__}: {err}")
         log.info("%s: %s in %.2fs (%d expansions)", theorem.full_name, result.status, result.total_time,
                  result.num_expansions)
         return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # Status strings. "discarded": the theorem could not be opened (excluded from Pass@1);
@@ -16,7 +16,9 @@ class SearchResult:
     full_name: str
     status: str
     proof: list[str] | None = None
-    stop_reason: str = ""  # "proved", "exhausted", "timeout", "max_expansions", "crash", "init_error"
+    stop_reason: str = ""
+    """"proved", "exhausted", "timeout", "max_expansions", "crash" (the backend died), "init_error" (discarded),
+    "exception" (our code raised while proving), "worker_died" (the Ray worker process died)"""
     error: str | None = None
     num_expansions: int = 0
     num_total_nodes: int = 0
@@ -27,6 +29,11 @@ class SearchResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchResult:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def pass_at_1(results: list[SearchResult]) -> tuple[float | None, int, int]:
