@@ -8,16 +8,16 @@ import torch
 from ml_testkit import official_hparams, write_tone_corpus
 
 from mellotron.config import MellotronConfig, MellotronDataConfig
-from mellotron.data import MellotronDataset, collate, read_mellotron_list, speaker_table
+from mellotron.data import MellotronDataset, collate, read_mellotron_list
 from repro.audio.errors import SampleRateError
 from repro.audio.io import save_wav
-from repro.data.filelists import DataFormatError
+from repro.data.filelists import DataFormatError, speaker_table
 from repro.train import load_config
 
 
-def test_speaker_table_sorts_raw_ids_numerically(tmp_path):
+def test_speaker_table_sorts_raw_ids_as_strings_like_the_official_np_unique(tmp_path):
     train, _ = write_tone_corpus(tmp_path)
-    assert speaker_table(read_mellotron_list(train)) == {"7": 0, "19": 1, "205": 2}
+    assert speaker_table(read_mellotron_list(train)) == {"19": 0, "205": 1, "7": 2}
 
 
 def test_batches_are_sorted_padded_and_carry_f0(tmp_path):
@@ -70,7 +70,7 @@ def test_three_training_steps_run_and_a_rerun_resumes(tmp_path):
     assert second.state.step == 3
     latest = tmp_path / "run" / (tmp_path / "run" / "latest.txt").read_text().strip()
     saved = torch.load(latest, weights_only=True)
-    assert saved["config"]["speakers"] == {"7": 0, "19": 1, "205": 2}
+    assert saved["config"]["speakers"] == {"19": 0, "205": 1, "7": 2}
     from mellotron import load_checkpoint
 
     assert load_checkpoint(latest).cfg.n_speakers == 3

@@ -1,10 +1,11 @@
 """Mellotron's data: ``path|text|speaker`` filelists -> (symbol ids, log-mel, speaker index, F0) per clip.
 
-Faithful to NVIDIA/mellotron ``data_utils.py``: the speaker table maps the *training* list's raw ids, sorted, to
-0..N-1 (validation and inference must reuse it, so it is saved with every model); text goes through Mellotron's
-own text path with CMUdict at p_arpabet 1.0; the mel is the Tacotron 2 front end; F0 is YIN with frames of 1024,
-hop 256, 80-880 Hz, threshold 0.25, one value per mel frame (0 = unvoiced). Batches are sorted by text length
-(longest first) and zero-padded; the gate target is 1 from each clip's last frame on.
+Faithful to NVIDIA/mellotron ``data_utils.py``: the speaker table maps the *training* list's raw ids, sorted as
+strings (``repro.data.filelists.speaker_table``), to 0..N-1 (validation and inference must reuse it, so it is saved
+with every model); text goes through Mellotron's own text path with CMUdict at p_arpabet 1.0; the mel is the
+Tacotron 2 front end; F0 is YIN with frames of 1024, hop 256, 80-880 Hz, threshold 0.25, one value per mel frame
+(0 = unvoiced). Batches are sorted by text length (longest first) and zero-padded; the gate target is 1 from each
+clip's last frame on.
 """
 
 from __future__ import annotations
@@ -26,14 +27,6 @@ from repro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry
 from repro.text.cmudict import CMUDict, load_cmudict
 from repro.text.mellotron_compat import mellotron_text_to_sequence
 from repro.tts.loss import gate_targets
-
-
-def speaker_table(entries: Sequence[FilelistEntry]) -> dict[str, int]:
-    """Raw speaker id -> index, the sorted unique ids of the training list (numeric order, as the official)."""
-    raw = sorted({e.speaker for e in entries if e.speaker is not None}, key=int)
-    if not raw:
-        raise DataFormatError("the training filelist has no speaker column: Mellotron lists are path|text|speaker")
-    return {s: i for i, s in enumerate(raw)}
 
 
 def read_mellotron_list(path: str | Path, audio_root: str | Path | None = None) -> list[FilelistEntry]:

@@ -46,7 +46,7 @@ class Mellotron(PrenetDropoutSwitch, nn.Module):
         if bad:
             raise MellotronInputError(f"speaker id(s) {bad} outside 0..{self.cfg.n_speakers - 1}: this model has "
                                       f"{self.cfg.n_speakers} speakers (ids index the training filelist's sorted "
-                                      "speaker table; see mellotron.data.speaker_table)")
+                                      "speaker table; see repro.data.filelists.speaker_table)")
 
     def style(self, style: Tensor | int | None, batch: int) -> Tensor | None:
         """[B, 1, E] style embeddings from a reference mel [B, 80, T] or a GST token index; None without GST."""

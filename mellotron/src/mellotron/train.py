@@ -23,10 +23,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from mellotron.config import MellotronConfig
-from mellotron.data import Batch, MellotronDataset, TextToIds, collate, read_mellotron_list, speaker_table
+from mellotron.data import Batch, MellotronDataset, TextToIds, collate, read_mellotron_list
 from mellotron.model import Mellotron
 from mellotron.vocoder import GriffinLimVocoder
 from mellotron.warm_start import warm_start
+from repro.data.filelists import speaker_table
 from repro.data.sampler import BucketBatchSampler
 from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
 from repro.train.cli import default_run_dir, train_arg_parser

@@ -45,7 +45,7 @@ class WaveGlowVocoder:
     def __call__(self, mel: Tensor) -> np.ndarray:
         audio = self.model.infer(mel.reshape(1, 80, -1).to(self.device), sigma=self.sigma)
         if self.denoiser is not None:
-            audio = self.denoiser(audio, self.strength)
+            audio = self.denoiser(audio, self.strength)[:, 0]  # the denoiser returns [B, 1, T] like the official
         return audio[0].float().clamp(-1, 1).cpu().numpy()
 
 

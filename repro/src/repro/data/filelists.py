@@ -114,3 +114,15 @@ def write_filelist(path: str | os.PathLike, entries: Iterable[FilelistEntry]) ->
     if len({line.count("|") for line in lines}) > 1:
         raise ValueError(f"{path}: mixing lines with and without a speaker column")
     return atomic_write_text(path, "".join(lines))
+
+
+def speaker_table(entries: Sequence[FilelistEntry]) -> dict[str, int]:
+    """Raw speaker id -> model row, as NVIDIA Flowtron and Mellotron build it from the *training* list.
+
+    Their ``create_speaker_lookup_table`` is ``np.sort(np.unique(ids))`` over the id *strings*, so the order is
+    lexicographic ("103" < "19" < "7"), not numeric. Official multispeaker checkpoints (e.g. the 123 LibriTTS
+    speakers) were trained with that order; any other order sends each id to another speaker's embedding."""
+    raw = sorted({e.speaker for e in entries if e.speaker is not None})
+    if not raw:
+        raise DataFormatError("the training filelist has no speaker column: multispeaker lists are path|text|speaker")
+    return {s: i for i, s in enumerate(raw)}
