@@ -59,5 +59,6 @@ def preflight(spec: ProverSpec, theorems: list[TheoremRecord], num_workers: int)
     make_environment(spec.env, **spec.env_options)
     if spec.env == "lean":
         check_lean_cache(theorems)
-    if spec.generator == "fixed" or (num_workers > 1 and spec.generator != "oracle"):
+    cheap = spec.generator == "fixed" or spec.generator.startswith("py:")
+    if cheap or (num_workers > 1 and spec.generator != "oracle"):
         build_generator(spec, theorems)  # a bad generator is reported once, up front, not by every worker
