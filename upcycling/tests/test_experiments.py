@@ -26,3 +26,17 @@ def test_the_full_suite_runs_end_to_end_on_a_tiny_config_and_reuses_finished_run
     before = done.read_text()
     run_suite("demo", str(tmp_path / "out"), str(tmp_path / "t.bin"), jobs=1, config=cfg)
     assert done.read_text() == before  # the demo's arms are the full suite's, not retrained
+
+
+def test_the_seed_table_reports_mean_spread_and_the_per_seed_gap_to_dense():
+    from upcycling.experiments import ARMS, _seed_table
+
+    arms = ARMS["demo"]
+    results = {}
+    for i, (d, m) in enumerate([(1.30, 1.27), (1.32, 1.28), (1.31, 1.29)]):
+        for arm, v in zip(arms, (d, m)):
+            results[arm.name if i == 0 else f"{arm.name}-seed{i}"] = {"val_loss": v, "val_loss_start": 1.4}
+    pre = {"val_loss_start": 5.5, "val_loss": 1.4}
+    table = _seed_table(arms, results, pre, 3)
+    assert "1.3100 ± 0.0100 (3)" in table and "1.2800 ± 0.0100 (3)" in table
+    assert "1.3000, 1.3200, 1.3100" in table and "-2.29% ± 0.75" in table

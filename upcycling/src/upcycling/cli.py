@@ -81,6 +81,7 @@ def _add_experiments(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", default=None, help="pretraining config (default configs/experiments.json)")
     p.add_argument("--jobs", type=int, default=2, help="continuation arms trained at the same time")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--seeds", type=int, default=1, help="continuation seeds per arm (table: mean ± std)")
     p.set_defaults(func=_run_experiments)
 
 
@@ -88,7 +89,7 @@ def _run_experiments(args: argparse.Namespace) -> int:
     from upcycling.experiments import run_suite
 
     table = run_suite(args.suite, out_dir=args.out, data_path=args.data, device=args.device, jobs=args.jobs,
-                      threads=args.threads, **({"config": args.config} if args.config else {}))
+                      threads=args.threads, seeds=args.seeds, **({"config": args.config} if args.config else {}))
     print(table)
     return 0
 

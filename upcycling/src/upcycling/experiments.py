@@ -123,8 +123,15 @@ def _active_params(cfg: RunConfig, n_params: int) -> int:
     return n_params - m.n_layers * (moe.num_experts - moe.topk) * per_expert
 
 
+def run_name(arm: Arm, seed_index: int) -> str:
+    """Run folder of one arm and continuation seed: the first seed keeps the arm's name (earlier results reuse)."""
+    return arm.name if seed_index == 0 else f"{arm.name}-seed{seed_index}"
+
+
 def run_suite(suite: str, out_dir: str, data_path: str, device: str = "cpu", jobs: int = 2, threads: int = 1,
-              config: str | Path = CONFIG) -> str:
+              config: str | Path = CONFIG, seeds: int = 1) -> str:
+    """Pretrain once, then every arm with ``seeds`` continuation seeds (``train.seed`` + i: router init and
+    data order); the table gives the mean and spread over the seeds."""
     out = Path(out_dir)
     prepare_data(data_path)
     base = base_config(data_path, device, config)
@@ -137,10 +144,14 @@ def run_suite(suite: str, out_dir: str, data_path: str, device: str = "cpu", job
     log.info("stage 3: %d continuation arms of %d steps, %d at a time", len(arms), steps, jobs)
     ctx = get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {a.name: pool.submit(train_once, arm_config(base, a, dense_ckpt, steps),
-                                       str(out / "runs" / a.name), threads) for a in arms}
+        futures = {}
+        for i in range(seeds):
+            for a in arms:
+                cfg = arm_config(base, a, dense_ckpt, steps)
+                cfg.train.seed = base.train.seed + i
+                futures[run_name(a, i)] = pool.submit(train_once, cfg, str(out / "runs" / run_name(a, i)), threads)
         results = {name: f.result() for name, f in futures.items()}
-    return report(out, suite, arms, results, pre)
+    return report(out, suite, arms, results, pre, seeds)
 
 
 def prepare_data(data_path: str) -> None:
@@ -153,8 +164,21 @@ def prepare_data(data_path: str) -> None:
     prepare_tokens(stdlib_files(), data_path, tokenizer="byte", val_fraction=0.05, max_bytes=8_000_000)
 
 
-def report(out: Path, suite: str, arms: list[Arm], results: dict[str, dict], pre: dict) -> str:
-    """Stage 4: the markdown table and one loss-curve PNG per comparison."""
+def _mean_spread(values: list[float]) -> str:
+    """"mean ± sample std (n)" of several seeds, or the single value."""
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    t = torch.tensor(values, dtype=torch.float64)
+    return f"{t.mean().item():.4f} ± {t.std().item():.4f} ({len(values)})"
+
+
+def report(out: Path, suite: str, arms: list[Arm], results: dict[str, dict], pre: dict, seeds: int = 1) -> str:
+    """Stage 4: the markdown table (with several seeds: mean ± std and the per-seed values) and one loss-curve
+    PNG per comparison (first seed)."""
+    if seeds > 1:
+        table = _seed_table(arms, results, pre, seeds)
+        atomic_write_text(out / f"results_{suite}_seeds{seeds}.md", table + "\n")
+        return table
     rows = [{"run": "pretrain dense", "compares": "-", "val loss at start": pre["val_loss_start"],
              "val loss": pre["val_loss"], "tokens": pre["tokens"], "wall min": pre["wall_s"] / 60,
              "params M (active)": f"{pre['params'] / 1e6:.2f}"}]
@@ -176,3 +200,21 @@ def report(out: Path, suite: str, arms: list[Arm], results: dict[str, dict], pre
             series["train lm_loss"][a.name] = m.get("lm_loss", {}).get("train", {})
         save_figure(loss_curves_figure(series, ["val loss", "train lm_loss"]), out / f"curves_{suite}_{group}.png")
     return table
+
+
+def _seed_table(arms: list[Arm], results: dict[str, dict], pre: dict, seeds: int) -> str:
+    dense = [results[run_name(arms[0], i)]["val_loss"] for i in range(seeds)] if arms[0].moe is None else None
+    rows = [{"run": "pretrain dense", "compares": "-", "val loss at start": f"{pre['val_loss_start']:.4f}",
+             "val loss (mean ± std, n)": f"{pre['val_loss']:.4f}", "vs dense, same seed": "-", "per seed": "-"}]
+    for a in arms:
+        rs = [results[run_name(a, i)] for i in range(seeds)]
+        finals = [r["val_loss"] for r in rs]
+        rel = "-"
+        if dense is not None and a.moe is not None:
+            t = torch.tensor([100 * (f / d - 1) for f, d in zip(finals, dense, strict=True)], dtype=torch.float64)
+            rel = f"{t.mean().item():+.2f}% ± {t.std().item():.2f}"
+        rows.append({"run": a.name, "compares": a.comparison,
+                     "val loss at start": _mean_spread([r["val_loss_start"] for r in rs]),
+                     "val loss (mean ± std, n)": _mean_spread(finals), "vs dense, same seed": rel,
+                     "per seed": ", ".join(f"{f:.4f}" for f in finals)})
+    return markdown_table(rows)
