@@ -26,8 +26,8 @@ from mellotron.config import MellotronDataConfig
 from mellotron.errors import user_errors
 from mellotron.infer import Synthesis, mix, reference, sing, speak, text_ids, transfer
 from mellotron.model import MellotronInputError
-from mellotron.vocoder import make_vocoder
 from repro.audio.io import save_wav
+from repro.tts.vocoder import make_vocoder
 from repro.viz import plot_alignment
 
 

@@ -32,13 +32,13 @@ from mellotron.data import TextToIds, f0_contour, mel_and_f0, read_mellotron_lis
 from mellotron.demo_corpus import CorpusSpec, build_corpus
 from mellotron.infer import source_alignment
 from mellotron.train import run
-from mellotron.vocoder import GriffinLimVocoder
 from repro.atomic import atomic_write_text
 from repro.envinfo import describe
 from repro.metrics import ffe, gpe
 from repro.threads import pick_threads
 from repro.train import load_config
 from repro.tts.alignment import alignment_scores
+from repro.tts.vocoder import GriffinLimVocoder
 from repro.viz import markdown_table, plot_alignment, plot_loss_curves
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.json"

@@ -25,7 +25,6 @@ from torch.utils.data import DataLoader
 from mellotron.config import MellotronConfig
 from mellotron.data import Batch, MellotronDataset, TextToIds, collate, read_mellotron_list
 from mellotron.model import Mellotron
-from mellotron.vocoder import GriffinLimVocoder
 from mellotron.warm_start import warm_start
 from repro.data.filelists import speaker_table
 from repro.data.sampler import BucketBatchSampler
@@ -33,6 +32,8 @@ from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_di
 from repro.train.cli import default_run_dir, train_arg_parser
 from repro.tts.alignment import alignment_scores
 from repro.tts.loss import guided_attention_loss, tacotron2_loss
+from repro.tts.vocoder import GriffinLimVocoder
+from repro.viz.matrices import alignment_image
 
 log = logging.getLogger(__name__)
 StepFn = Callable[[nn.Module, Batch], StepOutput]
@@ -87,17 +88,10 @@ class Validator:
         logger = self.trainer.logger if self.trainer is not None else None
         if logger is not None and self.env.is_main:
             step = self.trainer.state.step
-            logger.image("val/alignment", _alignment_image(self.last_alignment), step)
+            logger.image("val/alignment", alignment_image(self.last_alignment), step)
             # teacher-forced output of the first clip, through Griffin-Lim (no vocoder checkpoint needed)
             logger.audio("val/teacher_forced_griffin_lim", GriffinLimVocoder()(first_mel), 22050, step)
         return {"loss": total / max(count, 1), "align_focus": scores["focus"], "align_diagonal": scores["diagonal"]}
-
-
-def _alignment_image(align: np.ndarray) -> np.ndarray:
-    """[T_out, T_in] weights -> an HxWx3 uint8 image (tokens up, frames across) for TensorBoard."""
-    a = align.T[::-1]
-    a = (255 * a / max(float(a.max()), 1e-8)).astype(np.uint8)
-    return np.repeat(a[:, :, None], 3, axis=2)
 
 
 def build_model(cfg: MellotronConfig) -> Mellotron:

@@ -59,3 +59,13 @@ def alignment_figure(attn: Any, title: str | None = None) -> Figure:
 def plot_alignment(attn: Any, out_png: str | os.PathLike, title: str | None = None) -> Path:
     """Write an attention alignment [decoder_steps, encoder_steps] as a PNG and return its path."""
     return save_figure(alignment_figure(attn, title), out_png)
+
+
+def alignment_image(attn: Any) -> Any:
+    """[decoder_steps, encoder_steps] weights -> an H x W x 3 uint8 array (tokens up, frames across) for
+    TensorBoard's ``add_image``: no matplotlib figure, so it is cheap enough to log at every validation."""
+    import numpy as np
+
+    a = as_array(attn, "attn ([decoder_steps, encoder_steps])", 2).T[::-1]
+    a = (255 * a / max(float(a.max()), 1e-8)).astype(np.uint8)
+    return np.repeat(a[:, :, None], 3, axis=2)

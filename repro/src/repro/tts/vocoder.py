@@ -1,8 +1,9 @@
-"""Mel -> audio for Mellotron's output: WaveGlow (+ denoiser), as the official notebook does, or Griffin-Lim.
+"""Mel -> audio for the Tacotron-family models (Mellotron, Flowtron): WaveGlow (+ denoiser) or Griffin-Lim.
 
-WaveGlow is the paper's vocoder (sigma 0.8, denoiser strength 0.01 in the official notebook). Griffin-Lim needs
-no checkpoint, so every mode works from a fresh clone; it sounds phasey but keeps pitch and timing, which is
-what the demo measures.
+WaveGlow is the papers' vocoder (sigma 0.8, denoiser strength 0.01 in the official notebooks); it is imported only
+when a WaveGlow checkpoint is given, so the toolkit does not depend on the ``waveglow`` package. Griffin-Lim needs
+no checkpoint, so every mode works from a fresh clone; it sounds phasey but keeps pitch and timing, which is what
+the demos measure.
 """
 
 from __future__ import annotations
