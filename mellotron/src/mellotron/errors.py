@@ -1,28 +1,6 @@
-"""One line and exit code 2 for a user's mistake; a traceback only with ``--debug``."""
-
-from __future__ import annotations
-
-import contextlib
-import sys
-from collections.abc import Iterator
+"""Mellotron's user errors (one line, exit code 2): the toolkit's common ones plus an unservable request."""
 
 from mellotron.model import MellotronInputError
-from repro.audio.errors import AudioFileError, SampleRateError
-from repro.data.filelists import DataFormatError
-from repro.train.checkpoint import CheckpointError
-from repro.train.config import ConfigError
+from repro.cli_errors import user_errors_with
 
-USER_ERRORS = (MellotronInputError, AudioFileError, SampleRateError, DataFormatError, CheckpointError, ConfigError,
-               FileNotFoundError, ValueError)
-
-
-@contextlib.contextmanager
-def user_errors(prog: str, debug: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except USER_ERRORS as exc:
-        if debug:
-            raise
-        message = str(exc).strip() or type(exc).__name__
-        print(f"{prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2) from None
+user_errors = user_errors_with(MellotronInputError)
