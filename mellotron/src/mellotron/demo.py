@@ -1,6 +1,6 @@
 """``make demo-mellotron``: the whole pipeline on CPU in minutes, with the paper's claims checked in miniature.
 
-1. An embedded multispeaker eSpeak NG corpus with per-utterance pitch variation (``mellotron.demo_corpus``).
+1. An embedded multispeaker eSpeak NG corpus with per-utterance pitch variation (``repro.data.synth.tts_corpus``).
 2. The tiny config trained for a fixed number of steps (``--steps``, default 700), so the numbers reproduce.
 3. On held-out phrases of training speakers:
    (a) attention: the teacher-forced alignment's diagonality and focus (``repro.tts.alignment``), with a PNG;
@@ -29,10 +29,10 @@ import torch
 
 from mellotron.config import MellotronConfig
 from mellotron.data import TextToIds, f0_contour, mel_and_f0, read_mellotron_list
-from mellotron.demo_corpus import CorpusSpec, build_corpus
 from mellotron.infer import source_alignment
 from mellotron.train import run
 from repro.atomic import atomic_write_text
+from repro.data.synth.tts_corpus import CorpusSpec, build_corpus
 from repro.envinfo import describe
 from repro.metrics import ffe, gpe
 from repro.threads import pick_threads

@@ -1,10 +1,11 @@
-"""The demo's embedded corpus: short phrases spoken by several eSpeak NG voices, each utterance at its own pitch.
+"""The TTS demos' embedded corpus: short phrases spoken by several eSpeak NG voices, each utterance at its own pitch.
 
-Mellotron's claims are about speakers and pitch, so the corpus varies both: a handful of speakers (distinct
-accent, timbre and base pitch, from ``repro.data.synth.voices``) and, per utterance, a random pitch offset and
-pitch range around the speaker's own, so the F0 contour carries information the text does not. Phrases are two
-to four words from a small vocabulary written here, so a CPU-sized model can learn attention in minutes. The
-output is the real Mellotron layout: wavs at 22050 Hz and ``path|text|speaker`` filelists.
+Mellotron's and Flowtron's claims are about speakers, pitch and prosodic variation, so the corpus varies all of
+them: a handful of speakers (distinct accent, timbre and base pitch, from ``repro.data.synth.voices``) and, per
+utterance, a random pitch offset and pitch range around the speaker's own, so the prosody carries information
+the text does not. Phrases are two to four words from a small vocabulary written here, so a CPU-sized model can
+learn attention in minutes. The output is the real LibriTTS-filelist layout of both official repos: wavs at
+22050 Hz and ``path|text|speaker`` filelists.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ WORDS = ("red", "green", "blue", "small", "large", "cold", "warm", "quick", "slo
          "bird", "boat", "cat", "dog", "fish", "horse", "house", "lamp", "moon", "river", "road", "stone", "tree",
          "sings", "runs", "sleeps", "waits", "falls", "shines", "grows", "turns", "stays", "moves",
          "today", "again", "slowly", "softly", "here", "there", "now", "away")
-MARKER = ".mellotron-demo-corpus.json"
+MARKER = ".tts-demo-corpus.json"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def build_corpus(out: Path, spec: CorpusSpec = CorpusSpec(), workers: int = 1) -
         items.append((text, voice))
         meta.append((f"wavs/{spk.speaker_id}_{i:04d}.wav", text, str(spk.speaker_id)))
     (out / "wavs").mkdir(parents=True, exist_ok=True)
-    for (rel, _, _), wav in zip(meta, render(items, spec.sampling_rate, spec.seed, workers, "mellotron corpus")):
+    for (rel, _, _), wav in zip(meta, render(items, spec.sampling_rate, spec.seed, workers, "tts demo corpus")):
         save_wav(out / rel, wav, spec.sampling_rate)
     entries = [FilelistEntry(str(out / rel), text, spk) for rel, text, spk in meta]
     write_filelist(out / "filelists" / "train.txt", entries[: spec.n_train])
