@@ -15,10 +15,9 @@ from pathlib import Path
 
 from deepspeech.align import aligned_word_timings
 from deepspeech.data import load_eval_utterances
-from deepspeech.decode import BeamSearchDecoder
-from deepspeech.evaluate import evaluate_utterances
+from deepspeech.decoding import DecoderSpec, build_decoder, decode_all
+from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
-from deepspeech.ngram import NGramLM
 from repro.atomic import atomic_write_text
 from repro.audio import load_wav
 from repro.train.checkpoint import CheckpointError
@@ -28,20 +27,30 @@ USER_ERRORS = (FileNotFoundError, ValueError, CheckpointError)
 
 def _decoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="checkpoint file or run folder from deepspeech-train")
-    p.add_argument("--lm", default=None, help="ARPA n-gram LM (deepspeech-lm); enables beam search")
+    p.add_argument("--lm", default=None, help="n-gram LM: .arpa, .arpa.gz (deepspeech-lm) or, with the "
+                   "flashlight decoder, a KenLM binary; enables beam search")
+    p.add_argument("--decoder", choices=("flashlight", "reference"), default=None,
+                   help="LM beam search: flashlight-text (default) or our pure-Python reference decoder")
+    p.add_argument("--lexicon", default=None, help="flashlight: word list to decode with (default: the ARPA's words)")
+    p.add_argument("--workers", type=int, default=1, help="decoding processes for a test set (eval, tune)")
     p.add_argument("--beam", type=int, default=None, help="beam width (default: the checkpoint's config)")
     p.add_argument("--alpha", type=float, default=None, help="LM weight")
     p.add_argument("--beta", type=float, default=None, help="word insertion bonus")
     p.add_argument("--device", default="cpu")
 
 
+def _spec(args: argparse.Namespace, t: Transcriber, **fixed) -> DecoderSpec:
+    """The decoder the flags ask for, on top of the checkpoint's decoder config."""
+    given = {"beam_width": args.beam, "alpha": args.alpha, "beta": args.beta, "kind": args.decoder,
+             "lexicon_path": args.lexicon, "lm_path": args.lm, **fixed}
+    dcfg = replace(t.cfg.decoder, **{k: v for k, v in given.items() if v is not None})
+    return DecoderSpec.from_config(dcfg, t.cfg.model.vocab)
+
+
 def _transcriber(args: argparse.Namespace) -> Transcriber:
     t = Transcriber.from_checkpoint(args.checkpoint, args.device)
-    given = (("beam_width", args.beam), ("alpha", args.alpha), ("beta", args.beta))
-    updates = {k: v for k, v in given if v is not None}
     if args.lm:
-        dcfg = replace(t.cfg.decoder, lm_path=args.lm, **updates)
-        t.decoder = BeamSearchDecoder.from_config(dcfg, t.vocab)
+        t.decoder = build_decoder(_spec(args, t))
     return t
 
 
@@ -82,9 +91,12 @@ def _evaluate(argv: list[str] | None) -> int:
     p.add_argument("--worst", type=int, default=10, help="utterances to print")
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
-    t = _transcriber(args)
+    t = Transcriber.from_checkpoint(args.checkpoint, args.device)
     utts = load_eval_utterances(args.manifest, t.vocab)
-    report = evaluate_utterances(t.model, t.cfg, utts, args.batch_size, decode=t.decode)
+    t.model.eval()
+    posts = posteriors_of(t.model, t.cfg, utts, args.batch_size)
+    hyps = decode_all(_spec(args, t), posts, args.workers) if args.lm else [t.decode(lp) for lp in posts]
+    report = score([u.text for u in utts], hyps)
     print(f"{args.manifest}: {report['n']} utterances  WER {report['wer']:.4f}  CER {report['cer']:.4f}"
           f"  ({'beam+LM ' + args.lm if args.lm else 'greedy'})")
     for row in report["utterances"][: args.worst]:
@@ -106,16 +118,12 @@ def _tune(argv: list[str] | None) -> int:
         p.error("--lm is required for tuning")
     t = Transcriber.from_checkpoint(args.checkpoint, args.device)
     utts = load_eval_utterances(args.manifest, t.vocab)
-    from deepspeech.evaluate import posteriors_of, score
-
     t.model.eval()
     posts = posteriors_of(t.model, t.cfg, utts)  # computed once, decoded per grid point
-    lm = NGramLM.load(args.lm)
     best = None
     for alpha, beta in itertools.product(_floats(args.alphas), _floats(args.betas)):
-        dec = BeamSearchDecoder(t.vocab, lm, args.beam or t.cfg.decoder.beam_width, alpha, beta,
-                                t.cfg.decoder.cutoff_top_n, t.cfg.decoder.cutoff_prob)
-        result = score([u.text for u in utts], [dec.decode(lp) for lp in posts])
+        hyps = decode_all(_spec(args, t, alpha=alpha, beta=beta), posts, args.workers)
+        result = score([u.text for u in utts], hyps)
         print(f"alpha={alpha:<5g} beta={beta:<5g} WER {result['wer']:.4f} CER {result['cer']:.4f}")
         if best is None or result["wer"] < best[0]:
             best = (result["wer"], alpha, beta)

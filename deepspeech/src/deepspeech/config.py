@@ -162,7 +162,12 @@ class DecoderConfig:
     cutoff_prob: float = 0.99
     """...and only the most likely ones whose cumulative probability reaches this (DS2 §7.3: 0.99)"""
     lm_path: str = ""
-    """ARPA n-gram LM (deepspeech-lm builds one); empty = no LM"""
+    """ARPA n-gram LM (.arpa, .arpa.gz; KenLM binary with the flashlight decoder); empty = no LM"""
+    kind: Literal["flashlight", "reference"] = "flashlight"
+    """LM beam search: flashlight-text's KenLM decoder (fast, lexicon = the LM's words), or our pure-Python
+    prefix beam search (decode.py, the reference it is tested against; open vocabulary)"""
+    lexicon_path: str = ""
+    """flashlight only: word list to decode with (needed for a KenLM binary); empty = the ARPA's unigrams"""
 
     def __post_init__(self) -> None:
         if self.beam_width < 1 or self.cutoff_top_n < 1:

@@ -26,10 +26,10 @@ import torch
 
 from deepspeech.config import DeepSpeechConfig
 from deepspeech.data import load_eval_utterances
-from deepspeech.decode import BeamSearchDecoder
+from deepspeech.decoding import DecoderSpec, decode_all
 from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
-from deepspeech.ngram import NGramLM, build_arpa
+from deepspeech.ngram import build_arpa
 from deepspeech.train import build_trainer, output_frames_per_second
 from repro import envinfo
 from repro.atomic import atomic_write_text
@@ -68,12 +68,16 @@ def make_lm(out: Path) -> Path:
     return arpa
 
 
-def tune(posts: list[np.ndarray], refs: list[str], t: Transcriber, lm: NGramLM, beam: int) -> tuple[float, float]:
+def _spec(t: Transcriber, arpa: Path, beam: int, alpha: float, beta: float, kind: str) -> DecoderSpec:
+    return DecoderSpec(t.cfg.model.vocab, str(arpa), kind, beam, alpha, beta, 40, 0.99)
+
+
+def tune(posts: list[np.ndarray], refs: list[str], t: Transcriber, arpa: Path, beam: int) -> tuple[float, float]:
+    """alpha/beta on dev with the default (flashlight) decoder, 2 worker processes."""
     best = (float("inf"), 0.0, 0.0)
     for alpha in (0.5, 1.0):
         for beta in (0.5, 1.5, 3.0, 4.5):
-            dec = BeamSearchDecoder(t.vocab, lm, beam, alpha, beta, 40, 0.99)
-            w = score(refs, [dec.decode(lp) for lp in posts])["wer"]
+            w = score(refs, decode_all(_spec(t, arpa, beam, alpha, beta, "flashlight"), posts, 2))["wer"]
             log.info("dev alpha=%.2f beta=%.2f WER %.4f", alpha, beta, w)
             best = min(best, (w, alpha, beta))
     return best[1], best[2]
@@ -122,19 +126,23 @@ def evaluate_stage(out: Path, manifests: dict[str, Path], arpa: Path, beam: int)
     fps = output_frames_per_second(t.model, t.cfg)
     dev, test = (load_eval_utterances(manifests[s], t.vocab) for s in ("dev-clean", "test-clean"))
     dev_posts, test_posts = posteriors_of(t.model, t.cfg, dev), posteriors_of(t.model, t.cfg, test)
-    lm = NGramLM.load(arpa)
-    alpha, beta = tune(dev_posts, [u.text for u in dev], t, lm, beam)
+    alpha, beta = tune(dev_posts, [u.text for u in dev], t, arpa, beam)
     refs = [u.text for u in test]
     greedy = score(refs, [t.decode(lp) for lp in test_posts])
-    dec = BeamSearchDecoder(t.vocab, lm, beam, alpha, beta, 40, 0.99)
-    with_lm = score(refs, [dec.decode(lp) for lp in test_posts])
+    with_lm = score(refs, decode_all(_spec(t, arpa, beam, alpha, beta, "flashlight"), test_posts, 2))
+    started = time.time()
+    reference = score(refs, decode_all(_spec(t, arpa, beam, alpha, beta, "reference"), test_posts, 2))
+    reference_seconds = time.time() - started
     plot_loss_curves(out / "run" / "metrics.jsonl", out / "loss.png", keys=["loss"])
     plot_posteriorgram(test_posts[0], t.vocab.symbols, fps, out / "posteriorgram.png",
                        title=f"CTC posteriors of a held-out utterance: {refs[0][:60]}")
     return {
         "test_utterances": len(test), "dev_utterances": len(dev),
         "greedy": {"wer": greedy["wer"], "cer": greedy["cer"]},
-        "lm": {"wer": with_lm["wer"], "cer": with_lm["cer"], "alpha": alpha, "beta": beta, "beam": beam},
+        "lm": {"wer": with_lm["wer"], "cer": with_lm["cer"], "alpha": alpha, "beta": beta, "beam": beam,
+               "decoder": "flashlight"},
+        "lm_reference_decoder": {"wer": reference["wer"], "cer": reference["cer"],
+                                 "seconds": round(reference_seconds, 1)},
         "examples": [{"ref": r["reference"], "greedy": r["hypothesis"]} for r in greedy["utterances"][-3:]],
         "device": str(t.device),
     }
@@ -169,7 +177,9 @@ def report(r: dict, out: Path) -> str:
         f"held-out test ({r['test_utterances']} utterances, sentences and speakers never trained on):",
         f"  greedy     CER {r['greedy']['cer']:.3f}  WER {r['greedy']['wer']:.3f}",
         f"  beam + LM  CER {r['lm']['cer']:.3f}  WER {r['lm']['wer']:.3f}  (alpha {r['lm']['alpha']}, "
-        f"beta {r['lm']['beta']} tuned on {r['dev_utterances']} dev utterances, beam {r['lm']['beam']})",
+        f"beta {r['lm']['beta']} tuned on {r['dev_utterances']} dev utterances, beam {r['lm']['beam']}, flashlight)",
+        f"  same, reference decoder  CER {r['lm_reference_decoder']['cer']:.3f}  "
+        f"WER {r['lm_reference_decoder']['wer']:.3f}",
         f"  model: {r['parameters'] / 1e6:.2f} M parameters, {r['train_utterances']} training utterances",
         f"  trained to step {r['train_steps']} ({r['steps_this_run']} steps in this run, {why}) "
         f"in {r['train_seconds']:.0f} s; corpus + LM {r['data_seconds']:.0f} s; whole demo {r['total_seconds']:.0f} s",

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from deepspeech.config import DecoderConfig, DeepSpeechConfig
-from deepspeech.decode import BeamSearchDecoder, greedy_decode
+from deepspeech.decode import greedy_decode
+from deepspeech.decoding import DecoderSpec, build_decoder
 from deepspeech.features import compute_features, make_vocab, pad_features, prepare_audio
 from deepspeech.model import build_model
 from repro.train.checkpoint import CheckpointError, find_latest_valid, load_checkpoint, load_model_state
@@ -48,7 +49,7 @@ class Transcriber:
     """A model in eval mode plus its feature settings, vocabulary and (optional) LM beam decoder."""
 
     def __init__(self, model: torch.nn.Module, cfg: DeepSpeechConfig, device: str | torch.device = "cpu",
-                 decoder: BeamSearchDecoder | None = None) -> None:
+                 decoder=None) -> None:
         self.cfg = cfg
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
@@ -59,14 +60,15 @@ class Transcriber:
     def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device = "cpu",
                         lm_path: str | None = None, decoder_cfg: DecoderConfig | None = None) -> Transcriber:
         """Load a deepspeech-train checkpoint (file or run folder). With ``lm_path`` (ARPA), decode by
-        prefix beam search with that LM; ``decoder_cfg`` overrides the checkpoint's beam/alpha/beta."""
+        beam search with that LM (``decoder.kind``: flashlight-text by default); ``decoder_cfg``
+        overrides the checkpoint's beam/alpha/beta."""
         cfg, state = load_trained(path)
         model = build_model(cfg, len(make_vocab(cfg.model.vocab)))
         load_model_state(model, state, str(path))
         dcfg = decoder_cfg or cfg.decoder
         if lm_path is not None:
             dcfg = replace(dcfg, lm_path=str(lm_path))
-        decoder = BeamSearchDecoder.from_config(dcfg, make_vocab(cfg.model.vocab)) if dcfg.lm_path else None
+        decoder = build_decoder(DecoderSpec.from_config(dcfg, cfg.model.vocab)) if dcfg.lm_path else None
         return cls(model, cfg, device, decoder)
 
     @property

@@ -21,10 +21,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from deepspeech.lm_files import KENLM_BINARY_MAGIC
 from repro.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
-KENLM_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 LN10 = math.log(10.0)

@@ -1,0 +1,132 @@
+"""CTC beam search with KenLM through flashlight-text (the decoder torchaudio wraps): the fast default.
+
+Same objective as our reference ``decode.BeamSearchDecoder``: Q(y) = ln p_ctc(y|x) + alpha ln p_lm(y) +
+beta |words(y)|, CTC paths of one labelling summed (``log_add``), at most ``cutoff_top_n`` characters
+expanded per frame. Two modes:
+
+- lexicon (with an LM): the words are the LM's unigrams (or a ``--lexicon`` word list), spelt in the
+  acoustic vocabulary's case and looked up in the LM in the LM's own case, so an uppercase ARPA and a
+  lowercase vocabulary meet without any conversion of the file. Unlike the reference decoder it cannot
+  emit a word outside that list (the reference scores such words as ``<unk>``).
+- lexicon-free (no LM): prefix beam search over characters.
+
+flashlight's KenLM returns log10 probabilities; ``alpha`` is given in natural-log units (as ``decode.py``
+uses), so the LM weight passed on is alpha * ln 10. A word is scored on the space that ends it (as in our
+decoder); one extra frame of certain space is appended so that the last word is always completed, which
+adds ln 1 = 0 to every path and so changes no score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from deepspeech.decode import tidy
+from deepspeech.lm_files import SPECIAL, arpa_unigrams, loadable_lm, read_lexicon_words
+from repro.text.ctc import CharVocab
+
+LN10 = math.log(10.0)
+NEVER = -1e30  # log-probability of an impossible token in the appended end frame
+
+
+def available() -> bool:
+    """True when the flashlight-text wheel is importable."""
+    try:
+        import flashlight.lib.text.decoder  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """KenLM prints its loading progress on C stdout; keep stdout clean for --json output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class FlashlightDecoder:
+    """flashlight-text CTC beam search; ``decode(log_probs) -> text`` like the reference decoder."""
+
+    def __init__(self, vocab: CharVocab, lm_path: str | os.PathLike | None = None, beam_width: int = 100,
+                 alpha: float = 0.5, beta: float = 1.0, cutoff_top_n: int = 40, cutoff_prob: float = 1.0,
+                 lexicon_path: str | os.PathLike | None = None, beam_threshold: float = 1e6) -> None:
+        from flashlight.lib.text import decoder as fl
+
+        if " " not in vocab.symbols:
+            raise ValueError("the flashlight decoder needs a space in the vocabulary (the word separator)")
+        self.vocab, self.space = vocab, vocab.symbols.index(" ")
+        self.beam_width, self.alpha, self.beta, self.cutoff_top_n = beam_width, alpha, beta, cutoff_top_n
+        self.lm_path = lm_path
+        criterion = fl.CriterionType.CTC
+        if lm_path is None:
+            opts = fl.LexiconFreeDecoderOptions(beam_width, min(cutoff_top_n, len(vocab)), beam_threshold, 0.0, 0.0,
+                                                True, criterion)
+            self._decoder = fl.LexiconFreeDecoder(opts, fl.ZeroLM(), self.space, 0, [])
+            self.spellings: list[str] = []
+            return
+        self._build_lexicon_decoder(fl, Path(lm_path), lexicon_path, beam_threshold, criterion)
+
+    def _build_lexicon_decoder(self, fl, lm_path: Path, lexicon_path, beam_threshold: float, criterion) -> None:
+        from flashlight.lib.text.decoder.kenlm import KenLM
+        from flashlight.lib.text.dictionary import create_word_dict
+
+        words = read_lexicon_words(lexicon_path) if lexicon_path else [w for w, _ in arpa_unigrams(lm_path)]
+        spellable = {}
+        for word in words:
+            if word.lower() in SPECIAL:
+                continue
+            spelling = self.vocab.normalize(word)
+            if spelling and spelling == (word.upper() if self.vocab.upper else word.lower()):
+                spellable[word] = spelling
+        if not spellable:
+            raise ValueError(f"{lm_path}: none of its words can be spelt in the vocabulary "
+                             f"{''.join(self.vocab.symbols[1:])!r}")
+        # the dictionary needs <unk> (its default index); it and <s>, </s> stay out of the trie
+        entries = {**{w: [[w]] for w in SPECIAL}, **{w: [list(s)] for w, s in spellable.items()}}
+        self.word_dict = create_word_dict(entries)
+        with _stdout_to_stderr():
+            self._lm = KenLM(str(loadable_lm(lm_path)), self.word_dict)
+        start = self._lm.start(False)
+        trie = fl.Trie(len(self.vocab), self.space)
+        self.spellings = [""] * self.word_dict.index_size()
+        for word, spelling in spellable.items():
+            index = self.word_dict.get_index(word)
+            self.spellings[index] = spelling
+            _, score = self._lm.score(start, index)
+            # the word ends on the space after it, as in torchaudio's lexicons ("c a t |"): ending it on its last
+            # letter would forbid the CTC repeat of that letter ("tt") once the word is complete
+            trie.insert([self.vocab.symbols.index(c) for c in spelling] + [self.space], index, score)
+        trie.smear(fl.SmearingMode.MAX)
+        unk = self.word_dict.get_index("<unk>")
+        opts = fl.LexiconDecoderOptions(self.beam_width, min(self.cutoff_top_n, len(self.vocab)), beam_threshold,
+                                        self.alpha * LN10, self.beta, -math.inf, 0.0, True, criterion)
+        self._decoder = fl.LexiconDecoder(opts, trie, self._lm, self.space, 0, unk, [], False)
+
+    def _emissions(self, log_probs: np.ndarray) -> np.ndarray:
+        end = np.full((1, log_probs.shape[1]), NEVER, dtype=np.float32)
+        end[0, self.space] = 0.0
+        return np.ascontiguousarray(np.concatenate([np.asarray(log_probs, dtype=np.float32), end]))
+
+    def decode(self, log_probs: np.ndarray) -> str:
+        """Best transcript of one utterance's [T, C] natural-log posteriors."""
+        if len(log_probs) == 0:
+            return ""
+        emissions = self._emissions(log_probs)
+        T, N = emissions.shape
+        best = self._decoder.decode(emissions.ctypes.data, T, N)[0]
+        if self.spellings:
+            return tidy(" ".join(self.spellings[w] for w in best.words if w >= 0))
+        return tidy(self.vocab.decode_greedy(best.tokens))
