@@ -3,9 +3,9 @@
 RP scores every premise, sorts, and walks the ranking keeping only premises accessible from the theorem
 until k are found (``Corpus.get_nearest_premises``). We get the same list from FAISS: an exact
 inner-product index (``IndexFlatIP``; unit-norm vectors, so inner product = cosine) is asked for a few times
-more than k, the accessible ones are kept in rank order, and the request doubles until k accessible
-premises are found or the whole corpus was ranked. ``search_torch`` is the plain matmul reference the
-tests and the benchmark compare with. The index moves to a GPU when faiss has GPU support and one is
+more than k, the accessible ones are kept in rank order; when fewer than k of those are accessible, the
+accessible premises are ranked exactly by one matrix product instead. ``search_torch`` is the plain matmul
+reference the tests and the benchmark compare with. The index moves to a GPU when faiss has GPU support and one is
 present (faiss-gpu builds); faiss-cpu runs everywhere.
 
 ``backend="numpy"`` searches the embedding matrix in place (one matrix product per query batch, then a
@@ -76,11 +76,10 @@ class PremiseIndex:
         for q in range(len(queries)):
             mask = None if masks is None else masks[q]
             hits = _keep(ids[q], scores[q], mask, k)
-            f = fetch
-            while mask is not None and len(hits) < min(k, int(mask.sum())) and f < n:
-                f = min(n, 2 * f)
-                s, i = self.index.search(queries[q:q + 1], f)
-                hits = _keep(i[0], s[0], mask, k)
+            if mask is not None and len(hits) < min(k, int(mask.sum())) and fetch < n:
+                # few accessible premises among the nearest: rank exactly the accessible ones (one pass over N,
+                # instead of asking FAISS again and again for twice as many)
+                hits = _search_numpy(self.embeddings, queries[q:q + 1], k, [mask])[0]
             out.append(hits)
         return out
 
