@@ -76,3 +76,50 @@ def test_inconsistent_configs_fail_at_load_time_naming_the_field():
         WaveGlowModelConfig(n_flows=12, n_early_every=1)
     with pytest.raises(ValueError, match=r"must equal data\.filter_length/hop_length"):
         WaveGlowConfig(data=WaveGlowDataConfig(hop_length=200))
+
+
+def log_mel(frames: int = 8, n_mel: int = 6) -> torch.Tensor:
+    """A plausible natural-log mel: between the log(1e-5) floor and about +2."""
+    return torch.linspace(-11.0, 2.0, n_mel * frames).reshape(1, n_mel, frames)
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (float("nan"), "NaN/inf"), (float("inf"), "NaN/inf"), (float("-inf"), "NaN/inf"),
+])
+def test_non_finite_mels_are_refused_at_the_api(model, bad, message):
+    mel = log_mel()
+    mel[0, 2, 3] = bad
+    with pytest.raises(ValueError, match=message):
+        model.infer(mel, sigma=0.6)
+    with pytest.raises(ValueError, match=message):
+        model.for_inference().infer(mel, sigma=0.6)
+
+
+def test_db_scale_and_linear_mels_are_refused_with_the_likely_cause(model):
+    linear = log_mel().exp()  # magnitudes: never negative
+    db = 20 * torch.log10(linear)  # reaches about -95 dB
+    with pytest.raises(ValueError, match="dB-scale"):
+        model.infer(db, sigma=0.6)
+    with pytest.raises(ValueError, match="dB-scale"):
+        model.infer(db - db.min(), sigma=0.6)  # 0..+110 dB: too high for a log-mel
+    with pytest.raises(ValueError, match="linear-magnitude"):
+        model.infer(linear, sigma=0.6)
+    assert torch.isfinite(model.infer(linear, sigma=0.6, check_scale=False)).all()  # the escape hatch
+    assert torch.isfinite(model.infer(torch.zeros(1, 6, 8), sigma=0.0)).all()  # the denoiser's all-zero mel
+
+
+def test_float64_and_float16_mels_are_cast_to_the_models_dtype_and_fp16_weights_on_cpu_refused(model):
+    mel = log_mel()
+    expected = model.infer(mel, sigma=0.0)
+    torch.testing.assert_close(model.infer(mel.double(), sigma=0.0), expected)
+    torch.testing.assert_close(model.infer(mel.half(), sigma=0.0), model.infer(mel.half().float(), sigma=0.0))
+    with pytest.raises(TypeError, match="floating-point"):
+        model.infer(mel.long(), sigma=0.0)
+    with pytest.raises(ValueError, match="fp16 synthesis needs a CUDA device"):
+        model.for_inference().half().infer(mel, sigma=0.0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where no GPU is visible")
+def test_cuda_without_a_gpu_is_a_clear_error_at_load_time():
+    with pytest.raises(ValueError, match="no GPU is visible; use device='cpu'"):
+        load_checkpoint(FIXTURES / "official_tiny.pt", device="cuda")

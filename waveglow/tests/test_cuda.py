@@ -35,10 +35,11 @@ def test_cuda_fp32_synthesis_equals_cpu():
 def test_half_precision_synthesis_stays_close_to_fp32(dtype, tolerance):
     cfg = tiny_config()
     mel, _ = inputs(batch=2, frames=20, cfg=cfg)
-    model = randomised(cfg).cuda().prepare_for_inference()
+    engine = randomised(cfg).cuda().for_inference()
     with torch.no_grad():
-        reference = model.infer(mel.cuda(), sigma=0.0)
-        half = model.to(dtype).infer(mel.cuda().to(dtype), sigma=0.0)
+        reference = engine.infer(mel.cuda(), sigma=0.0)
+        half = engine.to(dtype).infer(mel.cuda().to(dtype), sigma=0.0)
+    assert all(flow.W_inverse.dtype == torch.float32 for flow in engine.flows)  # inverses stay fp32
     assert half.dtype == dtype and torch.isfinite(half).all()
     assert relative_error(half, reference) < tolerance
 
@@ -50,3 +51,31 @@ def test_cuda_training_forward_equals_cpu():
     z_gpu, log_s_gpu, _ = randomised(cfg).cuda().train()(mel.cuda(), audio.cuda())
     assert relative_error(z_gpu, z_cpu) < 1e-4
     assert max(relative_error(g, c) for g, c in zip(log_s_gpu, log_s_cpu)) < 1e-4
+
+
+def test_cuda_padded_batch_items_equal_their_single_item_synthesis():
+    from waveglow.infer import synthesize
+
+    cfg = tiny_config()
+    engine = randomised(cfg).cuda().for_inference()
+    g = torch.Generator().manual_seed(0)
+    mels = [torch.randn(cfg.n_mel_channels, n, generator=g) - 5 for n in (5, 19, 11)]
+    alone = synthesize(engine, mels, 0.6, batch_size=1, generator=torch.Generator("cuda").manual_seed(1))
+    together = synthesize(engine, mels, 0.6, batch_size=3, generator=torch.Generator("cuda").manual_seed(1))
+    for a, b in zip(alone, together):
+        assert abs(a - b).max() < 1e-4
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_cuda_mixed_precision_training_loss_stays_close_to_fp32(precision):
+    from repro.train.precision import autocast
+    from waveglow.loss import WaveGlowLoss
+
+    cfg = tiny_config()
+    mel, audio = inputs(batch=2, frames=10, cfg=cfg)
+    model = randomised(cfg).cuda().train()
+    device = torch.device("cuda")
+    reference = WaveGlowLoss()(model(mel.cuda(), audio.cuda()))
+    with autocast(precision, device):
+        low = WaveGlowLoss()(model(mel.cuda(), audio.cuda()))
+    assert torch.isfinite(low) and abs(float(low) - float(reference)) < 0.05 * max(1.0, abs(float(reference)))

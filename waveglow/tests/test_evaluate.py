@@ -33,8 +33,9 @@ def test_identical_audio_scores_zero_and_noisier_audio_scores_worse(tmp_path):
                 tone(folder / ref.name, noise, seed=10 + i)
         assert main(["-f", str(tmp_path / "list.txt"), "-s", str(folder), "-o", str(tmp_path / f"{name}.md")]) == 0
         scores[name] = json.loads((tmp_path / f"{name}.json").read_text())["mean"]
-    assert scores["same"] == {"mcd_db": 0.0, "lsd_db": 0.0}
+    assert scores["same"] == {"stoi": pytest.approx(1.0), "mcd_db": 0.0, "lsd_db": 0.0}
     assert scores["noisy"]["mcd_db"] > 1 and scores["noisy"]["lsd_db"] > 1
+    assert scores["noisy"]["stoi"] < scores["same"]["stoi"]
 
 
 def test_a_missing_synthesised_file_is_named(tmp_path):

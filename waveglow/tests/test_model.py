@@ -1,12 +1,14 @@
-"""The flow's invariants: invertibility, identity at init, official sizes, fast path == reference path."""
+"""The flow's invariants: invertibility, identity at init, official sizes, inference form == reference path."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 from wg_testkit import inputs, randomised, tiny_config
 
 from waveglow.config import WaveGlowModelConfig, WNConfig
+from waveglow.inference_model import WaveGlowInference
 from waveglow.model import WaveGlow
 
 
@@ -65,36 +67,87 @@ def test_removing_weight_norm_keeps_the_function():
 
 
 @pytest.mark.parametrize("batch", [1, 3])
-def test_fast_inference_path_equals_the_reference_path(batch):
+def test_inference_form_equals_the_reference_reverse(batch):
     model = randomised(tiny_config()).eval()
     mel, _ = inputs(batch=batch, frames=7)
+    z = 0.8 * torch.randn(batch, 8, 7 * 2, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
-        reference = model.infer(mel, 0.8, generator=torch.Generator().manual_seed(5))
-        model.prepare_for_inference()
-        assert model._fast is not None
-        fast = model.infer(mel, 0.8, generator=torch.Generator().manual_seed(5))
+        reference = model.reverse(mel, z)
+        fast = model.for_inference().reverse(mel, z)
     assert fast.shape == (batch, 7 * 16)
     torch.testing.assert_close(fast, reference, rtol=1e-4, atol=1e-5)
 
 
-def test_fast_path_in_bfloat16_stays_close_to_fp32():
-    model = randomised(tiny_config()).prepare_for_inference()
+def test_inference_form_is_a_snapshot_that_leaves_the_training_model_untouched():
+    model = randomised(tiny_config()).train()
+    snapshot = model.for_inference()
+    assert isinstance(snapshot, WaveGlowInference) and not snapshot.training
+    assert model.training and any("parametrizations" in k for k in model.state_dict())
+    assert not any(p.requires_grad for p in snapshot.parameters())
+    with pytest.raises(RuntimeError, match="synthesis-only"):
+        snapshot.train()
+
+
+def test_infer_after_an_in_place_weight_update_uses_the_new_weights():
+    # An EMA update or optimizer step edits parameters in place; nothing derived from them may be kept.
+    model = randomised(tiny_config()).eval()
+    mel, _ = inputs(frames=6)
+    with torch.no_grad():
+        before = model.infer(mel, 0.0)
+        for p in model.parameters():
+            p.copy_(p * 0.97 + 0.01)  # EMA-style in-place copy
+        after = model.infer(mel, 0.0)
+        reference = model.reverse(mel, torch.zeros(2, 8, 12))
+    assert not torch.allclose(after, before)
+    torch.testing.assert_close(after, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_the_model_keeps_no_derived_weights():
+    model = randomised(tiny_config())
+    model.infer(inputs(frames=3)[0], 0.6)
+    tensors = {id(t) for t in [*model.parameters(), *model.buffers()]}
+    extra = [name for name, value in vars(model).items() if isinstance(value, torch.Tensor | nn.Module)
+             and id(value) not in tensors and not name.startswith("_")]
+    assert extra == [] and not hasattr(model, "_fast")
+
+
+def test_inference_form_in_bfloat16_stays_close_to_fp32_and_keeps_the_inverses_in_fp32():
+    model = randomised(tiny_config())
     mel, _ = inputs(frames=7)
     z = 0.5 * torch.randn(2, 8, 7 * 2)
+    fast = model.for_inference()
+    ref = fast.reverse(mel, z)
+    low = fast.to(torch.bfloat16)
+    assert all(flow.W_inverse.dtype == torch.float32 for flow in low.flows)
+    assert low.upsample.weight.dtype == torch.bfloat16
+    out = low.reverse(mel.bfloat16(), z.bfloat16()).float()
+    assert (out - ref).abs().max() < 0.05 * ref.abs().max()
+
+
+def test_forward_takes_the_official_mel_audio_tuple_too():
+    model = randomised(tiny_config())
+    mel, audio = inputs()
     with torch.no_grad():
-        ref = model.reverse(mel, z)
-        low = model.to(torch.bfloat16).reverse(mel.bfloat16(), z.bfloat16()).float()
-    assert (low - ref).abs().max() < 0.05 * ref.abs().max()
+        torch.testing.assert_close(model((mel, audio))[0], model(mel, audio)[0])
+    with pytest.raises(TypeError, match="one \\(mel, audio\\) tuple"):
+        model(mel)
 
 
-def test_training_mode_drops_the_cached_inference_weights():
-    model = randomised(tiny_config()).prepare_for_inference()
-    model.train()
-    assert model._fast is None
+def test_official_remove_weightnorm_spellings_fold_weight_norm():
+    import waveglow
+
+    for remove in (waveglow.remove_weightnorm, WaveGlow.remove_weightnorm, lambda m: m.remove_weightnorm(m)):
+        model = randomised(tiny_config())
+        mel, audio = inputs()
+        with torch.no_grad():
+            before = model(mel, audio)[0]
+            out = remove(model)
+            assert out is model and not any("parametrizations" in k for k in model.state_dict())
+            torch.testing.assert_close(model(mel, audio)[0], before, rtol=1e-5, atol=1e-6)
 
 
 def test_sigma_zero_synthesis_is_deterministic_and_sigma_scales_the_noise():
-    model = randomised(tiny_config()).prepare_for_inference()
+    model = randomised(tiny_config()).for_inference()
     mel, _ = inputs(frames=4)
     with torch.no_grad():
         a, b = model.infer(mel, 0.0), model.infer(mel, 0.0)

@@ -102,9 +102,13 @@ def test_command_line_trains_and_names_the_run_after_config_and_overrides(tmp_pa
     assert any((tmp_path / run_dir).glob("ckpt_*.pt"))
 
 
-def test_unknown_config_keys_are_refused_before_training(tmp_path):
-    with pytest.raises(ValueError, match=r"model\.n_flow"):
-        main(["-c", str(TINY), "model.n_flow=3", "--run-dir", str(tmp_path / "r")])
+def test_unknown_config_keys_are_refused_before_training(tmp_path, capsys):
+    assert main(["-c", str(TINY), "model.n_flow=3", "--run-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown config key 'model.n_flow'") and len(err.splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(ValueError, match=r"model\.n_flow"):  # --debug: the exception itself
+        main(["-c", str(TINY), "model.n_flow=3", "--run-dir", str(tmp_path / "r"), "--debug"])
 
 
 def test_a_spent_time_budget_ends_training_with_a_checkpoint_of_the_last_step(tmp_path):

@@ -1,26 +1,33 @@
-"""``load_checkpoint(path)``: any WaveGlow checkpoint -> a model ready for inference.
+"""Reading any WaveGlow checkpoint: for synthesis (``load_checkpoint``) or to train on (``load_training_state``).
 
 Our files (repro.train checkpoints, or ``waveglow-convert`` output) carry their config, so the model is
-built from it; official NVIDIA files are converted on the fly by ``convert.py``. Either way the result is
-in eval mode with weight norm removed and the inference weights (inverse 1x1 convs) computed once.
-``with_config=True`` also returns the config the file carries (its data section is what synthesis from
-wavs needs), so callers never open the file a second time.
+built from it; official NVIDIA files (pickled ``glow.WaveGlow``, DLE ``{'state_dict'}``) are converted on the
+fly by ``convert.py``. Wrapper prefixes (``module.``, ``module.1.``, ``_orig_mod.``) are removed first.
+
+``load_checkpoint`` returns an eval-mode ``WaveGlow`` with weight norm removed (``model.infer(mel, sigma)``;
+``model.for_inference()`` for the fastest repeated synthesis). ``load_training_state`` returns the weights
+in the weight-normed form training uses, which is what ``train.py --init-from`` loads: fine-tuning the
+published models starts exactly where they are, with weight norm re-applied (g = ||w||, v = w when the file
+holds plain weights).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
 import torch
+from torch import Tensor
 
 from repro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
 from repro.train.config import ConfigError, from_dict
 from waveglow.config import WaveGlowConfig, WaveGlowModelConfig
-from waveglow.convert import convert_official, official_config
 from waveglow.model import WaveGlow
+from waveglow.official_format import convert_official, official_config
 from waveglow.official_pickle import load_restricted
+from waveglow.state_keys import strip_wrapper_prefixes, to_weight_norm
 
 
 def _saved_config(cls: type, saved: Any, path: Path, section: str = "") -> Any:
@@ -45,6 +52,48 @@ def _read(path: Path) -> Any:
         ) from None
 
 
+@dataclass
+class TrainingState:
+    """A checkpoint's weights in training form, and what is known about where they came from."""
+
+    model_config: WaveGlowModelConfig
+    state: dict[str, Tensor]
+    """our key names, weight norm as parametrizations (loads into ``WaveGlow(model_config)``)"""
+    config: WaveGlowConfig | None
+    """the full config saved in the file; for an official file, the official one (assumed data settings)"""
+    kind: Literal["ours", "official"]
+    iteration: int | None = None
+
+
+def load_training_state(path: str | os.PathLike, config: WaveGlowModelConfig | None = None) -> TrainingState:
+    """The weights of our or an official checkpoint, weight-normed, checked against ``config`` if given."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    obj = _read(path)
+    if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        saved, state = obj.get("config"), obj["model"]
+        state = to_weight_norm(strip_wrapper_prefixes(state))
+        cfg = config or _saved_config(WaveGlowModelConfig, saved, path, section="model")
+        full = _saved_config(WaveGlowConfig, saved, path) if saved is not None else None
+        loop = obj.get("loop") if isinstance(obj.get("loop"), dict) else {}
+        result = TrainingState(cfg, state, full, "ours", loop.get("step"))
+    else:
+        found_cfg, state, info = convert_official(path, obj)
+        result = TrainingState(config or found_cfg, state, official_config(found_cfg), "official",
+                               info.get("iteration"))
+    check_state_dict(WaveGlow(result.model_config), result.state, source=str(path))
+    return result
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device; CUDA without a visible GPU is a ValueError with the fix."""
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} asked for CUDA but no GPU is visible; use device='cpu'")
+    return device
+
+
 @overload
 def load_checkpoint(path: str | os.PathLike, config: WaveGlowModelConfig | None = None,
                     device: str | torch.device = "cpu", *, with_config: Literal[False] = False) -> WaveGlow: ...
@@ -67,24 +116,9 @@ def load_checkpoint(path: str | os.PathLike, config: WaveGlowModelConfig | None 
     official file, the one ``waveglow-convert`` would save (its shapes and the official data settings); None
     for one of ours saved without a config (loadable only with ``config=``). The file is read once.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    obj = _read(path)
-    full: WaveGlowConfig | None = None
-    if isinstance(obj, dict) and obj.get("format") == FORMAT:
-        saved, state = obj.get("config"), obj["model"]
-        cfg = config or _saved_config(WaveGlowModelConfig, saved, path, section="model")
-        if with_config and saved is not None:
-            full = _saved_config(WaveGlowConfig, saved, path)
-    else:
-        found_cfg, state, _ = convert_official(path, obj)
-        cfg = config or found_cfg
-        full = official_config(found_cfg)
-    model = WaveGlow(cfg)
-    if not any(".parametrizations." in k for k in state):
-        model.remove_weight_norm()  # saved from an inference model: plain weights
-    check_state_dict(model, state, source=str(path))
-    model.load_state_dict(state)
+    device = resolve_device(device)
+    found = load_training_state(path, config)
+    model = WaveGlow(found.model_config)
+    model.load_state_dict(found.state)
     model = model.to(device).prepare_for_inference()
-    return (model, full) if with_config else model
+    return (model, found.config) if with_config else model

@@ -1,20 +1,14 @@
-"""Official NVIDIA WaveGlow checkpoints -> our model: explicit key map, per-key shape checks, one report.
+"""``waveglow-convert IN OUT [--to ours|official-state-dict]``: move WaveGlow weights between formats.
 
-The command ``waveglow-convert IN OUT`` (also ``python -m waveglow.cli convert``) is :func:`convert_main`.
+* ``--to ours`` (default): an official NVIDIA checkpoint (pickled ``glow.WaveGlow``, DLE ``{'state_dict'}``,
+  old layouts; see ``official_format.py``) or one of ours -> our checkpoint format with its config, so
+  ``load_checkpoint``, ``waveglow-infer`` and ``train.py --init-from`` read it without guessing.
+* ``--to official-state-dict``: ours or official -> ``{'state_dict': ..., 'waveglow_config': ...}`` in glow.py's
+  key names and shapes, the form NVIDIA DeepLearningExamples and ``glow.WaveGlow.load_state_dict`` take
+  (``waveglow_config`` holds the constructor arguments, as config.json's section of that name).
 
-Accepted inputs (all read by ``official_pickle.load_restricted``, which runs no code from the file):
-
-* the official train.py format: ``{"model": <pickled glow.WaveGlow with weight norm>, "iteration", ...}``,
-  zip (torch >= 1.6) or legacy serialisation, or a bare pickled ``glow.WaveGlow``;
-* a state dict in the official naming (``{"state_dict": ...}`` as NVIDIA DeepLearningExamples saves it,
-  ``module.`` prefixes from DDP are stripped), with or without weight norm;
-* the layouts that the official convert_model.py migrates: per-layer conditioning convs (``cond_layers``,
-  before Aug 2019) and separate residual/skip convs (``res_layers`` + ``skip_layers``, before Nov 2018). The
-  weight-normed convs are folded to plain weights, concatenated, and re-split into (g, v) exactly as
-  convert_model.py does.
-
-Hyperparameters come from the tensors' shapes (flow count, group size, early exits, WN sizes), so no config
-file is needed; the upsampler stride is read from the pickled module (glow.py always uses 256).
+Both write atomically; every problem is one ``error:`` line on stderr with exit status 2 (``--debug``: the
+traceback instead).
 """
 
 from __future__ import annotations
@@ -22,214 +16,97 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
-from collections.abc import Callable
+import sys
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from repro.atomic import atomic_save
 from repro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, versions
 from repro.train.config import to_dict
-from waveglow.config import WaveGlowConfig, WaveGlowDataConfig, WaveGlowModelConfig, WNConfig
-from waveglow.model import WaveGlow
-from waveglow.official_pickle import flatten_module, is_record, load_restricted, module_attr
+from waveglow.checkpoint import TrainingState, load_training_state
+from waveglow.config import WaveGlowModelConfig
+from waveglow.official_format import convert_official, official_config, to_official_state_dict
 
+__all__ = ["convert_main", "convert_official", "official_waveglow_config", "save_converted", "save_official"]
 log = logging.getLogger(__name__)
-_WEIGHT_NORMED = re.compile(r"^WN\.\d+\.(start|cond_layer|in_layers\.\d+|res_skip_layers\.\d+)$")
 
 
-def _norm_except_dim0(w: Tensor) -> Tensor:
-    return w.flatten(1).norm(dim=1).view(-1, *([1] * (w.dim() - 1)))
-
-
-def _plain_weight(state: dict[str, Tensor], layer: str) -> Tensor:
-    """The effective weight of ``layer``: g * v / ||v|| under weight norm, else the stored weight."""
-    if f"{layer}.weight_v" in state:
-        v, g = state.pop(f"{layer}.weight_v"), state.pop(f"{layer}.weight_g")
-        return v * (g / _norm_except_dim0(v))
-    return state.pop(f"{layer}.weight")
-
-
-def _store_weight_normed(state: dict[str, Tensor], layer: str, w: Tensor, b: Tensor) -> None:
-    """Re-split a plain weight into weight norm's (g = ||w||, v = w), as torch.nn.utils.weight_norm does."""
-    state[f"{layer}.weight_g"], state[f"{layer}.weight_v"], state[f"{layer}.bias"] = _norm_except_dim0(w), w, b
-
-
-def _indices(state: dict[str, Tensor], pattern: str) -> list[int]:
-    return sorted({int(m.group(1)) for k in state if (m := re.match(pattern, k))})
-
-
-def migrate_legacy_layouts(state: dict[str, Tensor]) -> list[str]:
-    """Fuse ``cond_layers`` and ``res_layers``/``skip_layers`` in place; returns what was migrated."""
-    done = []
-    for k in _indices(state, r"^WN\.(\d+)\."):
-        wn = f"WN.{k}"
-        cond = _indices(state, rf"^{wn}\.cond_layers\.(\d+)\.")
-        if cond:
-            parts = [(_plain_weight(state, f"{wn}.cond_layers.{i}"), state.pop(f"{wn}.cond_layers.{i}.bias"))
-                     for i in cond]
-            _store_weight_normed(state, f"{wn}.cond_layer", torch.cat([w for w, _ in parts]),
-                                 torch.cat([b for _, b in parts]))
-            done.append(f"{wn}: {len(cond)} per-layer conditioning convs fused into cond_layer")
-        skips = _indices(state, rf"^{wn}\.skip_layers\.(\d+)\.")
-        for i in skips:
-            w, b = _plain_weight(state, f"{wn}.skip_layers.{i}"), state.pop(f"{wn}.skip_layers.{i}.bias")
-            if i < len(skips) - 1:  # every layer but the last also has a residual conv, stacked first
-                w = torch.cat([_plain_weight(state, f"{wn}.res_layers.{i}"), w])
-                b = torch.cat([state.pop(f"{wn}.res_layers.{i}.bias"), b])
-            _store_weight_normed(state, f"{wn}.res_skip_layers.{i}", w, b)
-        if skips:
-            done.append(f"{wn}: res_layers + skip_layers fused into res_skip_layers")
-    return done
-
-
-def _add_missing_weight_norm(state: dict[str, Tensor]) -> None:
-    """A model saved after remove_weightnorm has plain weights where ours expects (g, v)."""
-    for key in [k for k in state if k.endswith(".weight")]:
-        layer = key[: -len(".weight")]
-        if _WEIGHT_NORMED.match(layer):
-            _store_weight_normed(state, layer, state.pop(key), state.pop(f"{layer}.bias"))
-
-
-def read_official(path: str | os.PathLike, obj: Any = None) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Official-named flat state dict (weight-normed, fused layout) and facts about the file.
-
-    ``obj`` is the file's content when the caller has already read it (``load_restricted``), so that a
-    multi-gigabyte checkpoint is unpickled once.
-    """
-    if obj is None:
-        try:
-            obj = load_restricted(path)
-        except Exception as e:  # truncated file, foreign pickle, refused global
-            raise CheckpointError(f"{path}: cannot be read as a WaveGlow checkpoint "
-                                  f"({type(e).__name__}: {str(e).splitlines()[0][:300]})") from None
-    info: dict[str, Any] = {"stride": None}
-    root = obj.get("model") if isinstance(obj, dict) else obj
-    if is_record(root, "WaveGlow"):
-        state = flatten_module(root)
-        info["stride"] = module_attr(root, "upsample", "stride")
-        info["iteration"] = obj.get("iteration") if isinstance(obj, dict) else None
-    elif isinstance(obj, dict) and (isinstance(obj.get("state_dict"), dict) or "upsample.weight" in obj
-                                    or "module.upsample.weight" in obj):
-        raw = obj.get("state_dict", obj)
-        state = {k.removeprefix("module."): v for k, v in raw.items() if isinstance(v, Tensor)}
-    else:
-        found = sorted(obj)[:10] if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointError(
-            f"{path}: not an official WaveGlow checkpoint (expected a pickled glow.WaveGlow under 'model' or a "
-            f"WaveGlow state dict; found {found})"
-        )
-    info["migrated"] = migrate_legacy_layouts(state)
-    _add_missing_weight_norm(state)
-    return state, info
-
-
-def infer_model_config(state: dict[str, Tensor], stride: int | None, source: str) -> WaveGlowModelConfig:
-    """Read n_flows, n_group, early exits and WN sizes off the tensor shapes."""
-    try:
-        up = state["upsample.weight"]  # [n_mel, n_mel, kernel]
-        flows = _indices(state, r"^convinv\.(\d+)\.")
-        channels = [state[f"convinv.{k}.conv.weight"].shape[0] for k in flows]
-        n_layers = len(_indices(state, r"^WN\.0\.in_layers\.(\d+)\."))
-        in0 = state["WN.0.in_layers.0.weight_v"]  # [2C, C, kernel]
-    except KeyError as e:
-        raise CheckpointError(f"{source}: not a WaveGlow state (missing {e})") from None
-    exits = [k for k in range(1, len(flows)) if channels[k] < channels[k - 1]]
-    drops = {channels[k - 1] - channels[k] for k in exits}
-    every = exits[0] if exits else len(flows)
-    if len(drops) > 1 or exits != list(range(every, len(flows), every)):
-        raise CheckpointError(f"{source}: flow channel counts {channels} do not follow a regular early-exit pattern")
-    return WaveGlowModelConfig(
-        n_mel_channels=up.shape[0], n_flows=len(flows), n_group=channels[0], n_early_every=every,
-        n_early_size=drops.pop() if drops else 0,
-        wn=WNConfig(n_layers=n_layers, n_channels=in0.shape[1], kernel_size=in0.shape[2]),
-        upsample_kernel=up.shape[2], upsample_stride=int(stride[0]) if stride else 256,
-    )
-
-
-def _official_name(ours: str) -> tuple[str, Callable[[Tensor], Tensor]]:
-    """Where our parameter lives in the official state dict, and how its tensor is reshaped."""
-    m = re.match(r"^convinv\.(\d+)\.W$", ours)
-    if m:
-        return f"convinv.{m.group(1)}.conv.weight", lambda t: t[:, :, 0]  # [c, c, 1] -> [c, c]
-    for ours_suffix, theirs_suffix in ((".parametrizations.weight.original0", ".weight_g"),
-                                       (".parametrizations.weight.original1", ".weight_v")):
-        if ours.endswith(ours_suffix):
-            return ours[: -len(ours_suffix)] + theirs_suffix, lambda t: t
-    return ours, lambda t: t
-
-
-def map_official_state(state: dict[str, Tensor], model: WaveGlow, source: str) -> dict[str, Tensor]:
-    """Our state dict from the official one; every missing, unexpected or mis-shaped key in one error."""
-    out, used, missing, mismatched = {}, set(), [], []
-    for ours, target in model.state_dict().items():
-        theirs, reshape = _official_name(ours)
-        if theirs not in state:
-            missing.append(f"{ours} (official {theirs})")
-            continue
-        used.add(theirs)
-        value = reshape(state[theirs]).to(target.dtype)
-        if value.shape != target.shape:
-            mismatched.append(f"{theirs}: {tuple(value.shape)} vs ours {tuple(target.shape)}")
-            continue
-        out[ours] = value.contiguous()
-    unexpected = sorted(set(state) - used)
-    if missing or unexpected or mismatched:
-        lines = [f"{source}: the official weights do not fit the WaveGlow read off their shapes:"]
-        for label, keys in (("shape mismatch", mismatched), ("missing", missing), ("unexpected", unexpected)):
-            if keys:
-                lines.append(f"  {label}: " + "; ".join(keys[:20]) + (" ..." if len(keys) > 20 else ""))
-        raise CheckpointError("\n".join(lines))
-    return out
-
-
-def convert_official(path: str | os.PathLike,
-                     obj: Any = None) -> tuple[WaveGlowModelConfig, dict[str, Tensor], dict[str, Any]]:
-    """(model config, our weight-normed state dict, facts) for an official checkpoint file (``obj``: its
-    content, when already read)."""
-    state, info = read_official(path, obj)
-    cfg = infer_model_config(state, info["stride"], str(path))
-    model = WaveGlow(cfg)
-    ours = map_official_state(state, model, str(path))
-    for note in info["migrated"]:
-        log.info("%s: %s", path, note)
-    return cfg, ours, info
-
-
-def official_config(cfg: WaveGlowModelConfig) -> WaveGlowConfig:
-    """The full config an official model implies: its shapes, and the official data settings (official files
-    carry no config; the STFT window and hop are the upsampler's kernel and stride, as in the official code)."""
-    data = WaveGlowDataConfig(filter_length=cfg.upsample_kernel, hop_length=cfg.upsample_stride,
-                              win_length=cfg.upsample_kernel)
-    return WaveGlowConfig(model=cfg, data=data)
-
-
-def save_converted(cfg: WaveGlowModelConfig, state: dict[str, Tensor], out: str | os.PathLike,
-                   source: str, iteration: int | None) -> Path:
+def save_converted(cfg: WaveGlowModelConfig, state: dict[str, torch.Tensor], out: str | os.PathLike,
+                   source: str, iteration: int | None, full_config: Any = None) -> Path:
     """Write our checkpoint format (model + full config), atomically."""
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(), "model": state,
-               "config": to_dict(official_config(cfg)),
+               "config": to_dict(full_config if full_config is not None else official_config(cfg)),
                "converted_from": {"path": str(source), "iteration": iteration}}
     return atomic_save(out, lambda f: torch.save(payload, f))
 
 
+def official_waveglow_config(cfg: WaveGlowModelConfig) -> dict[str, Any]:
+    """glow.WaveGlow's constructor arguments (config.json's ``waveglow_config``) for ``cfg``."""
+    return {"n_mel_channels": cfg.n_mel_channels, "n_flows": cfg.n_flows, "n_group": cfg.n_group,
+            "n_early_every": cfg.n_early_every, "n_early_size": cfg.n_early_size,
+            "WN_config": {"n_layers": cfg.wn.n_layers, "n_channels": cfg.wn.n_channels,
+                          "kernel_size": cfg.wn.kernel_size}}
+
+
+def save_official(found: TrainingState, out: str | os.PathLike) -> Path:
+    """Write ``{'state_dict', 'waveglow_config'}`` in the official naming, atomically."""
+    if (found.model_config.upsample_kernel, found.model_config.upsample_stride) != (1024, 256):
+        log.warning("glow.py hard-codes the upsampler to kernel 1024 / stride 256; this model has %d / %d, so "
+                    "the official class cannot load it unchanged", found.model_config.upsample_kernel,
+                    found.model_config.upsample_stride)
+    payload = {"state_dict": to_official_state_dict(found.state),
+               "waveglow_config": official_waveglow_config(found.model_config)}
+    if found.iteration is not None:
+        payload["iteration"] = found.iteration
+    return atomic_save(out, lambda f: torch.save(payload, f))
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line (multi-line checkpoint reports joined with '; ')."""
+    return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="waveglow-convert", description=__doc__.split("\n\n")[0].strip("`"))
+    parser.add_argument("input", type=Path, help="a WaveGlow checkpoint: official (e.g. "
+                        "waveglow_256channels_universal_v5.pt), DLE {'state_dict'}, or ours")
+    parser.add_argument("output", type=Path, help="where to write the converted file (.pt)")
+    parser.add_argument("--to", choices=["ours", "official-state-dict"], default="ours",
+                        help="target format (default ours)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    return parser.parse_args(argv)
+
+
 def convert_main(argv: list[str] | None = None) -> int:
-    """``waveglow-convert IN OUT``: an official NVIDIA checkpoint to our format."""
-    parser = argparse.ArgumentParser(prog="waveglow-convert", description=convert_main.__doc__)
-    parser.add_argument("input", help="official checkpoint (e.g. waveglow_256channels_universal_v5.pt)")
-    parser.add_argument("output", help="where to write our checkpoint (.pt)")
-    args = parser.parse_args(argv)
+    """Convert; one ``error:`` line on stderr and exit status 2 for any bad input."""
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        cfg, state, info = convert_official(args.input)
-    except CheckpointError as e:
-        print(f"error: {e}")
-        return 1
-    save_converted(cfg, state, args.output, args.input, info.get("iteration"))
-    n_params = sum(v.numel() for v in state.values())
-    print(f"converted {args.input} -> {args.output}: {n_params:,} parameters, {cfg.n_flows} flows, "
-          f"group {cfg.n_group}, WN {cfg.wn.n_layers}x{cfg.wn.n_channels}")
+        return _run(args)
+    except (CheckpointError, ValueError, OSError) as e:
+        if args.debug:
+            raise
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.output.exists() and not args.force:
+        raise ValueError(f"{args.output} exists; pass --force to overwrite it or choose another output path")
+    if not args.output.parent.is_dir():
+        raise ValueError(f"{args.output.parent}: output folder does not exist; create it first (mkdir -p)")
+    if args.input.resolve() == args.output.resolve():
+        raise ValueError(f"{args.input}: input and output are the same file; choose another output path")
+    found = load_training_state(args.input)
+    cfg = found.model_config
+    if args.to == "official-state-dict":
+        save_official(found, args.output)
+    else:
+        save_converted(cfg, found.state, args.output, str(args.input), found.iteration, found.config)
+    n_params = sum(v.numel() for v in found.state.values())
+    print(f"converted {args.input} ({found.kind}) -> {args.output} ({args.to}): {cfg.n_flows} flows, "
+          f"group {cfg.n_group}, WN {cfg.wn.n_layers}x{cfg.wn.n_channels}, {n_params:,} stored numbers")
     return 0

@@ -3,11 +3,12 @@
 Steps (the corpus itself is made beforehand by ``python -m repro.data.synth ljspeech``):
 
 1. split the corpus by id: the last ``n_test`` clips are held out, the rest are for training;
-2. train ``configs/tiny.json`` on CPU within a wall-clock budget (``repro.train`` does the work);
+2. train ``configs/tiny.json`` on CPU for a fixed number of steps (``--steps``, default the config's
+   ``train.max_steps``), so the numbers reproduce on any machine; a rerun starts fresh;
 3. vocode every held-out clip from its real mel with the trained model, with the same model before training
    (identical initial weights), and with Griffin-Lim on the mel's pseudo-inverse (the classic baseline);
-4. score each against the real audio: NLL of the real audio (flows only), MCD (dB, 13 mel-cepstra without
-   c0, frame-aligned) and log-spectral distance (dB) from ``repro.metrics``;
+4. score each against the real audio: STOI (intelligibility, ``pystoi``), NLL of the real audio (flows
+   only), MCD (dB, 13 mel-cepstra without c0, frame-aligned) and log-spectral distance (dB);
 5. write wavs, a spectrogram comparison, the loss curve and ``report.md`` (+ ``report.json``).
 """
 
@@ -37,6 +38,7 @@ from waveglow.config import WaveGlowConfig
 from waveglow.data import build_mel_extractor
 from waveglow.evaluate import distances
 from waveglow.infer import synthesize
+from waveglow.inference_model import WaveGlowInference
 from waveglow.loss import WaveGlowLoss
 from waveglow.model import WaveGlow
 from waveglow.train import build_model, run
@@ -44,6 +46,7 @@ from waveglow.train import build_model, run
 log = logging.getLogger(__name__)
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.json"
 SYSTEMS = ("waveglow", "untrained", "griffin_lim")
+STOI_TARGET = 0.6
 
 
 @dataclass
@@ -53,7 +56,8 @@ class DemoOptions:
     config: Path = TINY
     overrides: tuple[str, ...] = ()
     n_test: int = 4
-    time_budget_s: float = 200.0
+    steps: int | None = None
+    """training steps (None: the config's train.max_steps)"""
     sigma: float = 0.6
     griffin_lim_iters: int = 30
     max_eval_seconds: float = 4.0
@@ -85,8 +89,9 @@ def griffin_lim_from_mel(extractor, mel: torch.Tensor, n_iters: int, length: int
     return griffin_lim(magnitude, extractor.stft_fn, n_iters, generator=g, length=length)[0]
 
 
-def evaluate(trained: WaveGlow, untrained: WaveGlow, cfg: WaveGlowConfig, test_wavs: list[Path], out: Path,
-             opts: DemoOptions) -> tuple[list[dict], dict[str, np.ndarray]]:
+def evaluate(trained: WaveGlowInference, untrained: WaveGlowInference, cfg: WaveGlowConfig, test_wavs: list[Path],
+             out: Path, opts: DemoOptions,
+             nll_models: tuple[WaveGlow, WaveGlow]) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Vocode every held-out clip with the three systems, write the wavs, return per-clip scores.
 
     Also returns the first clip's log-mels per system, for the comparison figure.
@@ -109,9 +114,9 @@ def evaluate(trained: WaveGlow, untrained: WaveGlow, cfg: WaveGlowConfig, test_w
         save_wav(out / f"{path.stem}_real.wav", wav, cfg.data.sampling_rate)
         for name, fake in fakes.items():
             save_wav(out / f"{path.stem}_{name}.wav", fake[: len(real)].numpy(), cfg.data.sampling_rate)
-            row = {"clip": path.stem, "system": name, **distances(extractor, real, fake)}
+            row = {"clip": path.stem, "system": name, **distances(extractor, real, fake, cfg.data.sampling_rate)}
             if name != "griffin_lim":
-                row["nll"] = nll(trained if name == "waveglow" else untrained, mel, real)
+                row["nll"] = nll(nll_models[0] if name == "waveglow" else nll_models[1], mel, real)
             rows.append(row)
         if k == 0:
             first_mels = {"real": mel.numpy()}
@@ -126,7 +131,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     for system in SYSTEMS:
         mine = [r for r in rows if r["system"] == system]
         entry: dict = {"system": system}
-        for key in ("nll", "mcd_db", "lsd_db"):
+        for key in ("stoi", "nll", "mcd_db", "lsd_db"):
             values = [r[key] for r in mine if key in r]
             entry[key] = float(np.mean(values)) if values else "-"
         table.append(entry)
@@ -166,15 +171,21 @@ def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) ->
         f"({facts['train_seconds']:.0f} s) on {facts['n_train']} synthetic LJSpeech-like clips; scored on "
         f"{facts['n_test']} held-out clips, vocoded from their real mels (sigma {facts['sigma']}).",
         "",
-        markdown_table(table, ["system", "nll", "mcd_db", "lsd_db"]),
+        markdown_table(table, ["system", "stoi", "nll", "mcd_db", "lsd_db"]),
         "",
-        "nll: negative log-likelihood per audio sample of the real clip (sigma 1; lower is better; Griffin-Lim has "
-        "none). mcd_db: mel-cepstral distortion (13 DCT mel-cepstra without c0, frame-aligned). lsd_db: "
+        "stoi: short-time objective intelligibility against the real clip (pystoi; 0-1, higher is better; the "
+        f"target for speech a listener follows is >= {STOI_TARGET}). nll: negative log-likelihood per audio "
+        "sample of the real clip (sigma 1; lower is better; Griffin-Lim has none). mcd_db: mel-cepstral "
+        "distortion (13 DCT mel-cepstra without c0, frame-aligned). lsd_db: "
         "log-spectral distance on the STFT magnitude. Both distances: lower is better, vs the real audio. "
         "`untrained` is the same model with its initial weights (same seed); `griffin_lim` inverts the mel "
         "by its pseudo-inverse, then 30 Griffin-Lim iterations.",
         "",
         f"Trained beats untrained on MCD and LSD: **{facts['trained_beats_untrained']}**.",
+        "",
+        "Paper claim: a WaveGlow trained only by maximum likelihood vocodes intelligible, natural speech "
+        f"(MOS 3.961 vs 3.823 for Griffin-Lim). Here, STOI of the trained model >= {STOI_TARGET}: "
+        f"**{facts['stoi_target_met']}** ({facts['stoi_trained']:.3f}; Griffin-Lim {facts['stoi_griffin_lim']:.3f}).",
         "",
         "![spectrograms](spectrograms.png)",
         "",
@@ -198,19 +209,26 @@ def run_demo(opts: DemoOptions) -> dict:
     if (out / "run").exists():  # a demo always trains from scratch; the corpus is what is reused
         log.info("removing the previous demo run %s", out / "run")
         shutil.rmtree(out / "run")
-    cfg.train.max_time_s = opts.time_budget_s
-    untrained = build_model(cfg).prepare_for_inference()  # the trainer starts from these very weights
+    if opts.steps is not None:
+        cfg.train.max_steps = opts.steps
+    cfg.train.max_time_s = 0.0  # fixed steps, never a time budget: the numbers reproduce on any machine
+    untrained = build_model(cfg).for_inference()  # the trainer starts from these very weights
     t0 = time.monotonic()
     trainer = run(cfg, out / "run")
     train_seconds = time.monotonic() - t0
-    trained = load_checkpoint(trainer.last_checkpoint)
-    rows, mels = evaluate(trained, untrained, cfg, test_wavs, out, opts)
+    trained = load_checkpoint(trainer.last_checkpoint).for_inference()
+    trained_nll = load_checkpoint(trainer.last_checkpoint)
+    untrained_nll = build_model(cfg).eval()
+    rows, mels = evaluate(trained, untrained, cfg, test_wavs, out, opts, nll_models=(trained_nll, untrained_nll))
     table = summarise(rows)
     comparison_figure(mels, out / "spectrograms.png", cfg.data.hop_length / cfg.data.sampling_rate)
     plot_loss_curves(out / "run" / "metrics.jsonl", out / "loss.png", keys=["loss"])
     means = {r["system"]: r for r in table}
     beats = all(means["waveglow"][k] < means["untrained"][k] for k in ("mcd_db", "lsd_db"))
     facts = {"config": str(opts.config.name), "overrides": list(opts.overrides), "steps": trainer.state.step,
+             "stoi_trained": means["waveglow"]["stoi"], "stoi_griffin_lim": means["griffin_lim"]["stoi"],
+             "stoi_untrained": means["untrained"]["stoi"],
+             "stoi_target_met": bool(means["waveglow"]["stoi"] >= STOI_TARGET),
              "train_seconds": train_seconds, "n_train": len(filelist.read_text().splitlines()),
              "n_test": len(test_wavs), "sigma": opts.sigma, "parameters": sum(p.numel() for p in trained.parameters()),
              "trained_beats_untrained": beats, "environment": describe("cpu"), "resolved_config": to_dict(cfg)}
@@ -228,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="output folder (wavs, figures, report.md)")
     p.add_argument("--config", type=Path, default=TINY, help="model/training config (default configs/tiny.json)")
     p.add_argument("--n-test", type=int, default=4, help="held-out clips (default 4)")
-    p.add_argument("--time-budget", type=float, default=200.0, help="training wall-clock budget in s (default 200)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="training steps (default: the config's train.max_steps); fixed, so reruns give the same digits")
     p.add_argument("--sigma", type=float, default=0.6, help="synthesis sigma (default 0.6)")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. train.max_steps=100)")
     args = p.parse_args(argv)
@@ -236,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     pick_threads()
     try:
         facts = run_demo(DemoOptions(args.corpus, args.out, args.config, tuple(args.overrides), args.n_test,
-                                     args.time_budget, args.sigma))
+                                     args.steps, args.sigma))
     except (FileNotFoundError, ValueError) as e:  # a missing corpus, a bad override: one line, no trace
         print(f"error: {e}", file=sys.stderr)
         return 2

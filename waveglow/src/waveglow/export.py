@@ -3,7 +3,8 @@
 Taking z as an input (instead of drawing it inside the graph) keeps the graph deterministic, so it can be
 checked against PyTorch number for number, and lets the runtime choose sigma and the random source:
 ``audio = graph(mel, sigma * randn(B, n_group, frames * hop / n_group))``. The exported path is the
-prepared fast path (weight norm removed, inverse 1x1 convs and folded skip/end convs as constants).
+inference form (``WaveGlow.for_inference()``: weight norm removed, inverse 1x1 convs and folded skip/end
+convs as constants).
 Batch size and frame count are dynamic axes. We use the TorchScript-based exporter (``dynamo=False``): the
 dynamo exporter needs the extra ``onnxscript`` package and gains nothing for this static graph.
 """
@@ -17,26 +18,28 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from waveglow.inference_model import WaveGlowInference
 from waveglow.model import WaveGlow
 
 
 class SynthesisGraph(nn.Module):
     """``forward(mel [B, n_mel, F], z [B, n_group, F * hop / n_group]) -> audio [B, F * hop]``."""
 
-    def __init__(self, waveglow: WaveGlow) -> None:
+    def __init__(self, waveglow: WaveGlow | WaveGlowInference) -> None:
         super().__init__()
-        self.waveglow = waveglow.prepare_for_inference()
+        self.waveglow = waveglow.for_inference()
 
     def forward(self, mel: Tensor, z: Tensor) -> Tensor:
-        return self.waveglow.reverse(mel, z)
+        return self.waveglow.reverse_unchecked(mel, z)
 
 
-def noise_shape(waveglow: WaveGlow, batch: int, frames: int) -> tuple[int, int, int]:
+def noise_shape(waveglow: WaveGlow | WaveGlowInference, batch: int, frames: int) -> tuple[int, int, int]:
     cfg = waveglow.cfg
     return (batch, cfg.n_group, frames * cfg.upsample_stride // cfg.n_group)
 
 
-def export_onnx(waveglow: WaveGlow, path: str | os.PathLike, frames: int = 16, opset: int = 17) -> Path:
+def export_onnx(waveglow: WaveGlow | WaveGlowInference, path: str | os.PathLike, frames: int = 16,
+                opset: int = 17) -> Path:
     """Write the synthesis graph to ``path`` (fp32, CPU) and return the path."""
     graph = SynthesisGraph(waveglow.float().cpu()).eval()
     mel = torch.zeros(1, waveglow.cfg.n_mel_channels, frames)

@@ -9,12 +9,15 @@ Training direction (audio -> z), shapes for batch B, T samples, groups T' = T / 
    sees the first half xa and the mel and outputs (b, log_s) for the second half: xb <- exp(log_s) xb + b;
    every ``n_early_every`` flows the first ``n_early_size`` channels leave early as part of z.
 
-``forward`` returns what the loss needs; ``reverse`` is its exact inverse given z; ``infer`` samples z.
-Weight norm is a parametrization during training and is removed by ``remove_weight_norm``; the fast
-inference weights (inverse W, folded skip/end convs) are built once by ``prepare_for_inference``.
+``forward`` returns what the loss needs; ``reverse`` is its exact inverse given z (the reference definition);
+``infer`` samples z. Weight norm is a parametrization during training and is removed by
+``remove_weight_norm``. Synthesis with precomputed weights is ``for_inference()``, which returns a separate
+``WaveGlowInference`` snapshot; this module keeps no derived weights, so nothing in it can go stale.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +26,11 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm
 
 from waveglow.config import WaveGlowModelConfig, WNConfig
+from waveglow.inference_model import WaveGlowInference
+from waveglow.layout import audio_to_groups, group_conditioning, groups_to_audio
+from waveglow.layout import is_early_exit as _is_early_exit
+from waveglow.layout import n_remaining_channels as _n_remaining
+from waveglow.validate import check_mel_shape
 
 
 def at_least_fp32(t: Tensor) -> Tensor:
@@ -123,34 +131,20 @@ class WaveGlow(nn.Module):
             self.convinv.append(Invertible1x1Conv(n_remaining))
             self.WN.append(WN(n_remaining // 2, n_mel * n_group, cfg.wn))
         self.n_remaining_channels = n_remaining
-        self._fast = None  # built by prepare_for_inference (waveglow.fast.FastInference)
+        assert n_remaining == _n_remaining(cfg)
 
     def is_early_exit(self, k: int) -> bool:
         """True if ``n_early_size`` channels leave z just before flow ``k``."""
-        return k > 0 and k % self.cfg.n_early_every == 0
+        return _is_early_exit(self.cfg, k)
 
     # -- conditioning --------------------------------------------------------------------------------
     def check_mel(self, mel: Tensor) -> None:
         """Boundary checks with the fix in the message (a wrong mel otherwise fails deep in a conv)."""
-        n_mel = self.cfg.n_mel_channels
-        if mel.dim() != 3 or mel.shape[1] != n_mel:
-            raise ValueError(
-                f"WaveGlow expects a mel of shape [batch, {n_mel}, frames], got {tuple(mel.shape)}; "
-                f"compute it with the config's data settings (n_mel_channels={n_mel}) or add a batch axis"
-            )
-        if mel.shape[2] < 1:
-            raise ValueError(
-                "mel has 0 frames; the upsampler trims "
-                f"{self.cfg.upsample_kernel - self.cfg.upsample_stride} samples, so at least 1 frame is needed"
-            )
+        check_mel_shape(mel, self.cfg)
 
     def upsample_mel(self, mel: Tensor, n_samples: int) -> Tensor:
         """mel [B, n_mel, F] -> grouped conditioning [B, n_mel * n_group, n_samples / n_group]."""
-        up = self.upsample(mel)[:, :, :n_samples]  # [B, n_mel, T]
-        B, n_mel, T = up.shape
-        g = self.cfg.n_group
-        up = up.reshape(B, n_mel, T // g, g).permute(0, 1, 3, 2)  # [B, n_mel, g, T']
-        return up.reshape(B, n_mel * g, T // g)  # channel = mel_bin * g + offset, as glow.py's unfold
+        return group_conditioning(self.upsample(mel), n_samples, self.cfg.n_group)
 
     def _check_pair(self, mel: Tensor, audio: Tensor) -> None:
         self.check_mel(mel)
@@ -166,12 +160,19 @@ class WaveGlow(nn.Module):
             )
 
     # -- training direction --------------------------------------------------------------------------
-    def forward(self, mel: Tensor, audio: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-        """(mel [B, n_mel, F], audio [B, T]) -> (z [B, n_group, T'], log_s per flow, log|det W| per flow)."""
+    def forward(self, mel: Tensor | tuple[Tensor, Tensor] | list[Tensor],
+                audio: Tensor | None = None) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """(mel [B, n_mel, F], audio [B, T]) -> (z [B, n_group, T'], log_s per flow, log|det W| per flow).
+
+        ``model((mel, audio))``, the official glow.py call with one tuple, is accepted too.
+        """
+        if audio is None:
+            if not (isinstance(mel, tuple | list) and len(mel) == 2):
+                raise TypeError("WaveGlow.forward takes (mel, audio) or one (mel, audio) tuple as glow.py does")
+            mel, audio = mel
         self._check_pair(mel, audio)
         cond = self.upsample_mel(mel, audio.shape[1])
-        B, T = audio.shape
-        x = audio.reshape(B, T // self.cfg.n_group, self.cfg.n_group).transpose(1, 2)  # [B, g, T']
+        x = audio_to_groups(audio, self.cfg.n_group)  # [B, g, T']
         early, log_s_list, log_det_W_list = [], [], []
         for k in range(self.cfg.n_flows):
             if self.is_early_exit(k):
@@ -190,20 +191,15 @@ class WaveGlow(nn.Module):
     def reverse(self, mel: Tensor, z: Tensor) -> Tensor:
         """Exact inverse of ``forward``: (mel, z [B, n_group, F * hop / n_group]) -> audio [B, F * hop].
 
-        z uses ``forward``'s layout: the channels that left first come first. This plain path recomputes
-        everything per call; after ``prepare_for_inference`` the cached fast path gives the same result.
+        The reference definition, computed from the parameters as they are now (weight norm, W^-1 and all);
+        ``for_inference().reverse`` is the fast equivalent, and the tests hold them equal.
         """
         self.check_mel(mel)
         n_samples = mel.shape[2] * self.cfg.upsample_stride
         if z.shape != (mel.shape[0], self.cfg.n_group, n_samples // self.cfg.n_group):
             raise ValueError(f"z must have shape {(mel.shape[0], self.cfg.n_group, n_samples // self.cfg.n_group)}, "
                              f"got {tuple(z.shape)}")
-        if self._fast is not None:
-            return self._fast.reverse(self, mel, z)
         cond = self.upsample_mel(mel, n_samples)
-        return self._reverse_reference(cond, z)
-
-    def _reverse_reference(self, cond: Tensor, z: Tensor) -> Tensor:
         n_early, stop = self.cfg.n_early_size, z.shape[1]
         start = stop - self.n_remaining_channels
         x = z[:, start:]
@@ -216,40 +212,45 @@ class WaveGlow(nn.Module):
             if self.is_early_exit(k):
                 start -= n_early
                 x = torch.cat([z[:, start : start + n_early], x], dim=1)
-        B, g, n_groups = x.shape
-        return x.transpose(1, 2).reshape(B, g * n_groups)  # [B, T]
+        return groups_to_audio(x)  # [B, T]
 
-    def infer(self, mel: Tensor, sigma: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
-        """Sample audio [B, F * hop] for mel [B, n_mel, F]; z ~ N(0, sigma^2) (sigma = 0 gives the mean)."""
-        if not sigma >= 0:  # also catches NaN
-            raise ValueError(f"sigma must be >= 0 (0 = deterministic, 0.6-1.0 typical), got {sigma}")
-        self.check_mel(mel)
-        n_groups = mel.shape[2] * self.cfg.upsample_stride // self.cfg.n_group
-        z = torch.randn(mel.shape[0], self.cfg.n_group, n_groups, generator=generator,
-                        device=mel.device, dtype=mel.dtype)
-        return self.reverse(mel, z * sigma)
+    def infer(self, mel: Tensor, sigma: float = 1.0, generator: torch.Generator | None = None,
+              lengths: Sequence[int] | Tensor | None = None, *, check_scale: bool = True) -> Tensor:
+        """Sample audio [B, F * hop] for mel [B, n_mel, F]; z ~ N(0, sigma^2) (sigma = 0 gives the mean).
+
+        The mel is validated (finite, natural-log scale; ``check_scale=False`` skips the scale check). This
+        builds the fast weights from the current parameters on every call (a few ms, never stale); for
+        repeated synthesis build them once with ``for_inference()`` and call its ``infer``.
+        """
+        return self.for_inference().infer(mel, sigma, generator, lengths, check_scale=check_scale)
 
     # -- inference preparation -----------------------------------------------------------------------
+    @torch.no_grad()
+    def for_inference(self) -> WaveGlowInference:
+        """A synthesis-only snapshot: weight norm folded, W^-1 and fused weights computed now, eval mode.
+
+        The snapshot does not follow later changes to this model (optimizer steps, EMA updates); build a
+        new one after them. This model is left as it is.
+        """
+        return WaveGlowInference(self)
+
     def remove_weight_norm(self) -> WaveGlow:
         """Fold each weight-norm parametrization into a plain weight (g * v / ||v||); idempotent."""
         for module in [m for m in self.modules() if parametrize.is_parametrized(m, "weight")]:
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
         return self
 
+    @staticmethod
+    def remove_weightnorm(model: WaveGlow) -> WaveGlow:
+        """glow.py's spelling: ``waveglow = waveglow.remove_weightnorm(waveglow)``; same as ``remove_weight_norm``."""
+        return model.remove_weight_norm()
+
     def prepare_for_inference(self) -> WaveGlow:
-        """eval mode, weight norm removed, fast-path weights built once from the current parameters."""
-        from waveglow.fast import FastInference
-
+        """eval mode and weight norm removed (kept for callers of the old API; ``for_inference()`` is faster)."""
         self.eval()
-        self.remove_weight_norm()
-        self._fast = FastInference.build(self)
-        return self
+        return self.remove_weight_norm()
 
-    def train(self, mode: bool = True) -> WaveGlow:
-        if mode:
-            self._fast = None  # cached inference weights would go stale once parameters change
-        return super().train(mode)
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # type: ignore[override]
-        self._fast = None
-        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+def remove_weightnorm(model: WaveGlow) -> WaveGlow:
+    """``waveglow.remove_weightnorm(model)``: fold weight norm into plain weights, in place; returns the model."""
+    return model.remove_weight_norm()
