@@ -194,6 +194,17 @@ class InitConfig:
 
 
 @dataclass
+class ScaleConfig:
+    """What a run needs beyond one GPU's memory (see ``upcycling.sharded`` and ``upcycling.memory``)."""
+
+    activation_checkpointing: bool = False
+    """recompute each decoder block in the backward, keeping only its input"""
+    meta_init: bool = True
+    """with train.fsdp=true under torchrun and a fresh run with init.init_from (one of our checkpoints): build
+    the model on the meta device, shard it, and fill each rank's shards from the checkpoint (no full copy)"""
+
+
+@dataclass
 class RunConfig:
     model: GPTConfig = field(default_factory=GPTConfig)
     moe: MoEConfig | None = None
@@ -201,6 +212,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     init: InitConfig = field(default_factory=InitConfig)
     train: TrainerConfig = field(default_factory=TrainerConfig)
+    scale: ScaleConfig = field(default_factory=ScaleConfig)
 
     def __post_init__(self) -> None:
         if self.moe is not None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from torch import nn
 
 from upcycling.activations import activate, fc1_rows
@@ -76,12 +77,21 @@ class Rotary(nn.Module):
 
     def __init__(self, rotary_dim: int, max_seq_len: int, theta: float) -> None:
         super().__init__()
-        self.rotary_dim = rotary_dim
-        inv_freq = 1.0 / theta ** (torch.arange(0, rotary_dim, 2, dtype=torch.float64) / rotary_dim)
-        angles = torch.outer(torch.arange(max_seq_len, dtype=torch.float64), inv_freq)  # [S, d/2]
-        angles = torch.cat([angles, angles], dim=-1)  # [S, d]
-        self.register_buffer("cos", angles.cos().float(), persistent=False)
-        self.register_buffer("sin", angles.sin().float(), persistent=False)
+        self.rotary_dim, self.max_seq_len, self.theta = rotary_dim, max_seq_len, theta
+        self.register_buffer("cos", torch.empty(max_seq_len, rotary_dim), persistent=False)
+        self.register_buffer("sin", torch.empty(max_seq_len, rotary_dim), persistent=False)
+        self.reset_tables()
+
+    def reset_tables(self) -> None:
+        """(Re)compute the cos/sin tables, in fp64 then fp32; also after a meta-device model is materialised."""
+        if self.cos.is_meta:
+            return
+        d = self.rotary_dim
+        inv_freq = 1.0 / self.theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
+        angles = torch.outer(torch.arange(self.max_seq_len, dtype=torch.float64), inv_freq)  # [S, d/2]
+        angles = torch.cat([angles, angles], dim=-1).to(self.cos.device)  # [S, d]
+        self.cos.copy_(angles.cos().float())
+        self.sin.copy_(angles.sin().float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [B, heads, S, d] → same shape, rotated by position."""
@@ -170,12 +180,21 @@ class Block(nn.Module):
 
 class Blocks(nn.ModuleList):
     """The decoder stack; a container with a ``forward`` so FSDP2 can shard it as a unit (it refuses a plain
-    ModuleList), while its keys stay ``layers.L.*``."""
+    ModuleList), while its keys stay ``layers.L.*``.
+
+    ``checkpointing``: activation checkpointing per block (non-reentrant ``torch.utils.checkpoint``): only each
+    block's input is kept for the backward, and the block is recomputed then (routing included, which is
+    deterministic, so the recomputed experts see the same tokens)."""
+
+    checkpointing: bool = False
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[MoEStats]]:
         stats: list[MoEStats] = []
         for layer in self:
-            x, s = layer(x)
+            if self.checkpointing and torch.is_grad_enabled():
+                x, s = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
+            else:
+                x, s = layer(x)
             if s is not None:
                 stats.append(s)
         return x, stats

@@ -84,15 +84,30 @@ def build_model_for_run(cfg: RunConfig, run_dir: Path) -> GPT:
     return model
 
 
-def shard_blocks(model: GPT) -> None:
-    """FSDP2 per decoder block (torchtitan's order); repro's wrap_model then shards the stack and the root.
+def uses_sharded_init(cfg: RunConfig, run_dir: Path, distributed: bool) -> bool:
+    """Meta-device build + per-shard loading: FSDP under torchrun, a fresh run, init from one of our files."""
+    return (cfg.train.fsdp and distributed and cfg.scale.meta_init and bool(cfg.init.init_from)
+            and Path(cfg.init.init_from).is_file() and find_latest_valid(run_dir) is None)
 
-    Applied here because repro's wrap_model shards only direct children of the model.
-    """
-    from torch.distributed.fsdp import fully_shard
 
-    for block in model.layers:
-        fully_shard(block)
+def build_for_run(cfg: RunConfig, run_dir: Path, env) -> GPT:
+    """The model a run trains, already FSDP2-sharded (bf16 mixed precision) when ``train.fsdp`` is on."""
+    from repro.train.precision import resolve_precision
+    from upcycling.sharded import LazyUpcycledSource, build_sharded, fsdp_shard
+
+    precision = resolve_precision(cfg.train.precision, env.device)
+    if uses_sharded_init(cfg, run_dir, env.is_distributed):
+        source = LazyUpcycledSource(cfg.init.init_from, cfg.model, cfg.moe, weight_scaling=cfg.init.weight_scaling,
+                                    glu_scaling=cfg.init.glu_scaling, router_init_std=cfg.init.router_init_std,
+                                    seed=cfg.train.seed)
+        model = build_sharded(cfg.model, cfg.moe, source, env.device, precision)
+        log.info("built on the meta device and filled per shard from %s", cfg.init.init_from)
+    else:
+        model = build_model_for_run(cfg, run_dir)
+        if cfg.train.fsdp and env.is_distributed:
+            fsdp_shard(model.to(env.device), precision)  # repro's wrap_model leaves sharded modules alone
+    model.layers.checkpointing = cfg.scale.activation_checkpointing
+    return model
 
 
 def run(cfg: RunConfig, run_dir: str | Path) -> Trainer:
@@ -104,9 +119,7 @@ def run(cfg: RunConfig, run_dir: str | Path) -> Trainer:
         raise ValueError(f"{cfg.data.path} has vocab {tokens.vocab_size} > model.vocab_size={cfg.model.vocab_size}")
     env = init_distributed(cfg.train.device)
     torch.manual_seed(cfg.train.seed)  # the same random init on every rank
-    model = build_model_for_run(cfg, run_dir)
-    if cfg.train.fsdp and env.is_distributed:
-        shard_blocks(model)
+    model = build_for_run(cfg, run_dir, env)
     loader = train_loader(tokens, cfg.data.seq_len, cfg.data.batch_size, seed=cfg.train.seed, rank=env.rank,
                           world_size=env.world_size)
     val = make_val_fn(val_batches(tokens, cfg.data.seq_len, cfg.data.batch_size, cfg.data.val_batches))

@@ -72,13 +72,19 @@ def wrap_model(model: nn.Module, env: DistEnv, *, fsdp: bool = False) -> nn.Modu
     if not env.is_distributed:
         return model
     if fsdp:
-        from torch.distributed.fsdp import fully_shard
+        from torch.distributed.fsdp import FSDPModule, fully_shard
 
         # shard each block that holds parameters, then the root, as torchtitan does per transformer block;
-        # containers (ModuleList/ModuleDict) have no forward of their own, so their members are the blocks
+        # containers (ModuleList/ModuleDict) have no forward of their own, so their members are the blocks.
+        # A model the caller already sharded (e.g. built on the meta device with its own MixedPrecisionPolicy)
+        # is left as it is, and so are blocks it sharded: fully_shard may be applied to a module only once.
+        if isinstance(model, FSDPModule):
+            return model
         for block in _shardable_blocks(model):
-            fully_shard(block)
-        fully_shard(model)
+            if not isinstance(block, FSDPModule):
+                fully_shard(block)
+        if not isinstance(model, FSDPModule):
+            fully_shard(model)
         return model
     from torch.nn.parallel import DistributedDataParallel as DDP
 
