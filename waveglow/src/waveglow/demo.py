@@ -230,7 +230,8 @@ def run_demo(opts: DemoOptions) -> dict:
              "stoi_untrained": means["untrained"]["stoi"],
              "stoi_target_met": bool(means["waveglow"]["stoi"] >= STOI_TARGET),
              "train_seconds": train_seconds, "n_train": len(filelist.read_text().splitlines()),
-             "n_test": len(test_wavs), "sigma": opts.sigma, "parameters": sum(p.numel() for p in trained.parameters()),
+             "n_test": len(test_wavs), "sigma": opts.sigma,
+             "parameters": sum(p.numel() for p in trained_nll.parameters()),
              "trained_beats_untrained": beats, "environment": describe("cpu"), "resolved_config": to_dict(cfg)}
     facts["total_seconds"] = time.monotonic() - start
     write_report(out, table, rows, facts)
