@@ -36,7 +36,7 @@ import torch
 from mellotron.config import MellotronConfig, MellotronModelConfig
 from mellotron.model import Mellotron
 from repro import envinfo
-from repro.bench_report import BenchFigure, BenchReport
+from repro.bench_report import BenchFigure, BenchReport, results_markdown
 from repro.timing import median_seconds
 from repro.train import load_config
 from repro.train.config import from_dict
@@ -141,19 +141,10 @@ def inference_fn(model: torch.nn.Module, x: dict[str, Any], official: bool, prec
 # ---- report -----------------------------------------------------------------------------------------------
 def results_section(report: BenchReport, env: dict[str, str], command: str, diff: float | None) -> str:
     s = report.settings
-    lines = [f"## {env['date']} · {report.device} · {s['config']} · batch {s['batch']} · {s['frames']} frames · "
-             f"{s['precision']} · {s['threads']} thread(s)", "",
-             f"`{command}`", "",
-             f"load {env['load']} · torch {env['torch']} · Python {env['python']} · git {env['git']}"
-             + (f" · official {report.official_source}" if report.official_source else ""), ""]
-    if diff is not None:
-        lines += [f"Inference outputs, ours vs official: max abs difference {diff:.2e}.", ""]
-    lines += ["| figure | unit | ours | official | ratio (> 1: ours faster) | target |", "|---|---|---|---|---|---|"]
-    for f in report.figures:
-        off = "—" if f.official is None else f"{f.official:.4g}"
-        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}×"
-        lines.append(f"| {f.name} | {f.unit} | {f.ours:.4g} | {off} | {ratio} | ≥ {f.target:g}× |")
-    return "\n".join(lines) + "\n\n"
+    title = (f"{s['config']} · batch {s['batch']} · {s['frames']} frames · {s['precision']} · "
+             f"{s['threads']} thread(s)")
+    notes = [] if diff is None else [f"Inference outputs, ours vs official: max abs difference {diff:.2e}."]
+    return results_markdown(report, env, command, title, notes)
 
 
 def main(argv: list[str] | None = None) -> BenchReport:

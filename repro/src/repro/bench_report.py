@@ -95,3 +95,20 @@ def read_report(path: str | os.PathLike) -> dict:
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{path}: not a benchmark report of schema {SCHEMA} (found {data.get('schema')!r})")
     return data
+
+
+def results_markdown(report: BenchReport, env: dict[str, str], command: str, title: str,
+                     notes: list[str] | None = None) -> str:
+    """One ``bench/RESULTS.md`` section: title, command, environment, notes, and the figures as a table."""
+    lines = [f"## {env['date']} · {report.device} · {title}", "", f"`{command}`", "",
+             f"load {env['load']} · torch {env['torch']} · Python {env['python']} · git {env['git']}"
+             + (f" · official {report.official_source}" if report.official_source else ""), ""]
+    for note in notes or []:
+        lines += [note, ""]
+    lines += ["| figure | unit | ours | official | ratio (> 1: ours better) | target |", "|---|---|---|---|---|---|"]
+    for f in report.figures:
+        off = "—" if f.official is None else f"{f.official:.4g}"
+        ratio = "—" if f.ratio is None else f"{f.ratio:.2f}×"
+        target = "—" if f.target is None else f"≥ {f.target:g}×"
+        lines.append(f"| {f.name} | {f.unit} | {f.ours:.4g} | {off} | {ratio} | {target} |")
+    return "\n".join(lines) + "\n\n"
