@@ -47,7 +47,8 @@ SCRIPT = textwrap.dedent('''
                                index=PremiseIndex(emb))
     t0 = time.perf_counter()
     examples = generator_examples(theorems, retriever, num_retrieved=100)
-    assert len(examples) == NUM_THEOREMS and all(len(e.premises) == 100 for e in examples[:50])
+    full = sum(len(e.premises) == 100 for e in examples)  # the first files of a chain see fewer than 100
+    assert len(examples) == NUM_THEOREMS and full > 0.9 * NUM_THEOREMS, full
     print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} "
           f"seconds={time.perf_counter() - t0:.1f}")
 ''')

@@ -29,7 +29,11 @@ def make_environment(kind: str, **options) -> Environment:
         from reprover.env.repl import ReplEnvironment
 
         return ReplEnvironment(**options)
-    raise ValueError(f"unknown environment {kind!r}; use 'replay', 'lean' or 'repl'")
+    if kind == "rewrite":
+        from reprover.toy.kernel import RewriteEnvironment
+
+        return RewriteEnvironment(**options)
+    raise ValueError(f"unknown environment {kind!r}; use 'replay', 'lean', 'repl' or 'rewrite'")
 
 
 __all__ = ["Dojo", "DojoCrashError", "DojoError", "DojoInitError", "DojoTacticTimeoutError", "Environment",
