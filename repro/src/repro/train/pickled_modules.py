@@ -56,8 +56,9 @@ def _record_class(name: str) -> type:
 
 
 class _Allowlist:
-    def __init__(self, class_names: Iterable[str]):
+    def __init__(self, class_names: Iterable[str], functions: dict[str, Any] | None = None):
         self.records = {name: _record_class(name) for name in (*class_names, *TORCH_MODULE_CLASSES)}
+        self.extra = dict(functions or {})
         self.functions: dict[tuple[str, str], Any] = {
             ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
             ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
@@ -66,6 +67,7 @@ class _Allowlist:
             ("builtins", "set"): set,
             ("__builtin__", "set"): set,  # protocol-2 pickles use the Python 2 module name
         }
+        self.functions |= {tuple(name.rsplit(".", 1)): fn for name, fn in self.extra.items()}
 
     def find(self, module: str, name: str, what: str) -> Any:
         found = self.functions.get((module, name)) or self.records.get(f"{module}.{name}")
@@ -77,6 +79,7 @@ class _Allowlist:
 @contextlib.contextmanager
 def _allowed_globals(allow: _Allowlist) -> Iterator[None]:
     allowed: list[Any] = [(cls, name) for name, cls in allow.records.items()]
+    allowed += [(fn, name) for name, fn in allow.extra.items()]
     allowed.append(set)
     with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=torch.serialization.SourceChangeWarning)
@@ -84,12 +87,14 @@ def _allowed_globals(allow: _Allowlist) -> Iterator[None]:
         yield
 
 
-def load_with_records(path: str | os.PathLike, class_names: Iterable[str], what: str = "an official checkpoint") -> Any:
+def load_with_records(path: str | os.PathLike, class_names: Iterable[str], what: str = "an official checkpoint",
+                      functions: dict[str, Any] | None = None) -> Any:
     """``torch.load`` of ``path`` where the listed pickled classes become ``PickledRecord`` objects.
 
     ``class_names`` are full pickled names (``"flowtron.Flowtron"``); torch.nn's own module classes are always
-    allowed. Anything else raises ``pickle.UnpicklingError`` naming the global (the file is not trusted)."""
-    allow = _Allowlist(class_names)
+    allowed. ``functions`` maps further pickled names onto harmless stand-ins (e.g. a removed torch function an
+    old file names). Anything else raises ``pickle.UnpicklingError`` naming the global (the file is not trusted)."""
+    allow = _Allowlist(class_names, functions)
 
     class Unpickler(pickle.Unpickler):
         def find_class(self, module: str, name: str) -> Any:
