@@ -48,7 +48,6 @@ def load_official(path: Path, cfg: ModelConfig, device: torch.device) -> tuple[M
     if not (path / "flowtron.py").is_file():
         raise SystemExit(f"bench: --official {path} holds no NVIDIA/flowtron flowtron.py; pass the clone")
     sys.path.insert(0, str(path))
-    sys.modules.pop("flowtron", None)
     ours_pkg = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "flowtron" or k.startswith("flowtron.")}
     try:
         import flowtron as official  # the official module exists only at run time
