@@ -18,6 +18,7 @@ from deepspeech.data import load_eval_utterances
 from deepspeech.decoding import DecoderSpec, build_decoder, decode_all
 from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
+from deepspeech.mandarin.text import check_lang, vocab_lang
 from repro.atomic import atomic_write_text
 from repro.audio import load_wav
 from repro.train.checkpoint import CheckpointError
@@ -37,6 +38,8 @@ def _decoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=None, help="LM weight")
     p.add_argument("--beta", type=float, default=None, help="word insertion bonus")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--lang", choices=("en", "cmn"), default=None,
+                   help="language the checkpoint must be (its saved vocabulary says); refused if it is not")
 
 
 def _spec(args: argparse.Namespace, t: Transcriber, **fixed) -> DecoderSpec:
@@ -47,8 +50,15 @@ def _spec(args: argparse.Namespace, t: Transcriber, **fixed) -> DecoderSpec:
     return DecoderSpec.from_config(dcfg, t.cfg.model.vocab)
 
 
-def _transcriber(args: argparse.Namespace) -> Transcriber:
+def _load(args: argparse.Namespace) -> Transcriber:
+    """The checkpoint, refused (one line, exit 2) when its saved vocabulary is not in ``--lang``."""
     t = Transcriber.from_checkpoint(args.checkpoint, args.device)
+    check_lang(args.lang, t.vocab, args.checkpoint)
+    return t
+
+
+def _transcriber(args: argparse.Namespace) -> Transcriber:
+    t = _load(args)
     if args.lm:
         t.decoder = build_decoder(_spec(args, t))
     return t
@@ -91,13 +101,13 @@ def _evaluate(argv: list[str] | None) -> int:
     p.add_argument("--worst", type=int, default=10, help="utterances to print")
     p.add_argument("--batch-size", type=int, default=16)
     args = p.parse_args(argv)
-    t = Transcriber.from_checkpoint(args.checkpoint, args.device)
+    t = _load(args)
     utts = load_eval_utterances(args.manifest, t.vocab)
     t.model.eval()
     posts = posteriors_of(t.model, t.cfg, utts, args.batch_size)
     hyps = decode_all(_spec(args, t), posts, args.workers) if args.lm else [t.decode(lp) for lp in posts]
-    report = score([u.text for u in utts], hyps)
-    print(f"{args.manifest}: {report['n']} utterances  WER {report['wer']:.4f}  CER {report['cer']:.4f}"
+    report = score([u.text for u in utts], hyps, vocab_lang(t.vocab))
+    print(f"{args.manifest}: {report['n']} utterances  WER {_rate(report['wer'])}  CER {report['cer']:.4f}"
           f"  ({'beam+LM ' + args.lm if args.lm else 'greedy'})")
     for row in report["utterances"][: args.worst]:
         print(f"  [{row['word_errors']} err / {row['ref_words']} words] REF: {row['reference']}\n"
@@ -116,19 +126,26 @@ def _tune(argv: list[str] | None) -> int:
     args = p.parse_args(argv)
     if not args.lm:
         p.error("--lm is required for tuning")
-    t = Transcriber.from_checkpoint(args.checkpoint, args.device)
+    t = _load(args)
     utts = load_eval_utterances(args.manifest, t.vocab)
     t.model.eval()
     posts = posteriors_of(t.model, t.cfg, utts)  # computed once, decoded per grid point
+    lang = vocab_lang(t.vocab)
+    metric = "cer" if lang == "cmn" else "wer"  # Mandarin is tuned and scored by CER (DS2 §3.9)
     best = None
     for alpha, beta in itertools.product(_floats(args.alphas), _floats(args.betas)):
         hyps = decode_all(_spec(args, t, alpha=alpha, beta=beta), posts, args.workers)
-        result = score([u.text for u in utts], hyps)
-        print(f"alpha={alpha:<5g} beta={beta:<5g} WER {result['wer']:.4f} CER {result['cer']:.4f}")
-        if best is None or result["wer"] < best[0]:
-            best = (result["wer"], alpha, beta)
-    print(f"best: alpha={best[1]:g} beta={best[2]:g} WER {best[0]:.4f}")
+        result = score([u.text for u in utts], hyps, lang)
+        print(f"alpha={alpha:<5g} beta={beta:<5g} WER {_rate(result['wer'])} CER {result['cer']:.4f}")
+        if best is None or result[metric] < best[0]:
+            best = (result[metric], alpha, beta)
+    print(f"best: alpha={best[1]:g} beta={best[2]:g} {metric.upper()} {best[0]:.4f}")
     return 0
+
+
+def _rate(value: float | None) -> str:
+    """A rate for printing; None (WER of unsegmented Mandarin) is shown as n/a."""
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _floats(text: str) -> list[float]:

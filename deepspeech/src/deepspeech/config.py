@@ -57,8 +57,10 @@ class ModelConfig:
 
     arch: Literal["ds1", "ds2"] = "ds2"
     """ds1 = Hannun et al. 2014 §2; ds2 = Amodei et al. 2016 §3"""
-    vocab: Literal["english", "deepspeech_pytorch"] = "english"
-    """character set (repro.text.CharVocab): blank + space, apostrophe, a-z; or deepspeech.pytorch's order"""
+    vocab: str = "english"
+    """character set (repro.text.CharVocab): "english" = blank + space, apostrophe, a-z; "deepspeech_pytorch" =
+    its label order; "cmn:<characters>" = a Mandarin character vocabulary saved inline (deepspeech.mandarin.text;
+    "file:<vocab.txt>" is turned into that form before training, so every checkpoint carries its alphabet)"""
     conv: str = "2d-2"
     """DS2 convolution stack, a key of CONV_VARIANTS (DS2 Table 4); ignored by ds1"""
     conv_channels: list[int] = field(default_factory=list)
@@ -81,6 +83,9 @@ class ModelConfig:
     """clipped ReLU ceiling g(z) = min(max(z, 0), clip) (DS1 §2, DS2 §3)"""
 
     def __post_init__(self) -> None:
+        if self.vocab not in ("english", "deepspeech_pytorch") and not self.vocab.startswith(("cmn:", "file:")):
+            raise ValueError(f"model.vocab={self.vocab[:40]!r} is not 'english', 'deepspeech_pytorch', "
+                             "'cmn:<characters>' or 'file:<vocab.txt>'")
         if self.arch == "ds2" and self.conv not in CONV_VARIANTS:
             raise ValueError(f"model.conv={self.conv!r} is not one of {sorted(CONV_VARIANTS)} (DS2 Table 4)")
         if self.conv_channels and len(self.conv_channels) != len(CONV_VARIANTS.get(self.conv, [])):

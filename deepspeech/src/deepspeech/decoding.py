@@ -18,6 +18,7 @@ from deepspeech import flashlight_decode
 from deepspeech.config import DecoderConfig
 from deepspeech.decode import BeamSearchDecoder
 from deepspeech.features import make_vocab
+from deepspeech.mandarin.text import vocab_lang
 from deepspeech.ngram import NGramLM
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,12 @@ def build_decoder(spec: DecoderSpec, lm: NGramLM | None = None):
     """The decoder ``spec`` names; flashlight falls back to the reference (logged) when its wheel is missing.
     ``lm`` lets callers share one loaded reference LM across many decoders (a tuning grid)."""
     vocab = make_vocab(spec.vocab)
+    if vocab_lang(vocab) == "cmn":  # no word separator: the LM scores every character (deepspeech.mandarin.decode)
+        from deepspeech.mandarin.decode import CharLMBeamSearchDecoder
+
+        lm = lm if lm is not None else (NGramLM.load(spec.lm_path) if spec.lm_path else None)
+        return CharLMBeamSearchDecoder(vocab, lm, spec.beam_width, spec.alpha, spec.beta, spec.cutoff_top_n,
+                                       spec.cutoff_prob)
     kind = spec.kind
     if kind == "flashlight" and not flashlight_decode.available():
         log.warning("flashlight-text is not installed (pip install flashlight-text); using the reference decoder")

@@ -18,6 +18,7 @@ from deepspeech.config import DeepSpeechConfig
 from deepspeech.data import Utterance
 from deepspeech.decode import greedy_decode
 from deepspeech.features import compute_features, make_vocab, min_samples, pad_features
+from deepspeech.mandarin.text import score_cmn, vocab_lang
 from repro.audio import load_wav
 from repro.metrics import cer, edit_stats, wer
 from repro.text.ctc import normalize_for_ctc
@@ -28,8 +29,11 @@ def normalize_for_scoring(text: str) -> str:
     return normalize_for_ctc(text)
 
 
-def score(references: list[str], hypotheses: list[str]) -> dict:
-    """Corpus WER/CER after ``normalize_for_scoring`` plus per-utterance rows sorted by word errors."""
+def score(references: list[str], hypotheses: list[str], lang: str = "en") -> dict:
+    """Corpus WER/CER after ``normalize_for_scoring`` plus per-utterance rows sorted by word errors.
+    ``lang="cmn"``: Mandarin normalisation and CER only (deepspeech.mandarin.text.score_cmn)."""
+    if lang == "cmn":
+        return score_cmn(references, hypotheses)
     refs = [normalize_for_scoring(r) for r in references]
     hyps = [normalize_for_scoring(h) for h in hypotheses]
     rows = []
@@ -75,4 +79,4 @@ def evaluate_utterances(model: nn.Module, cfg: DeepSpeechConfig, utterances: lis
         model.train(was_training)
     vocab = make_vocab(cfg.model.vocab)
     decode = decode or (lambda lp: greedy_decode(lp, vocab))
-    return score([u.text for u in utterances], [decode(lp) for lp in posts])
+    return score([u.text for u in utterances], [decode(lp) for lp in posts], vocab_lang(vocab))

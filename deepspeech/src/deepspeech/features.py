@@ -20,7 +20,11 @@ def make_vocab(name: str) -> CharVocab:
         return CharVocab.english()
     if name == "deepspeech_pytorch":
         return CharVocab.deepspeech_pytorch()
-    raise ValueError(f"unknown vocabulary {name!r}; use 'english' or 'deepspeech_pytorch'")
+    if name.startswith(("cmn:", "file:")):  # Mandarin characters (DS2 §3.9), saved inline in the config
+        from deepspeech.mandarin.text import vocab_from_spec
+
+        return vocab_from_spec(name)
+    raise ValueError(f"unknown vocabulary {name[:40]!r}; use 'english', 'deepspeech_pytorch' or 'cmn:<characters>'")
 
 
 def min_samples(cfg: FeatureConfig) -> int:
