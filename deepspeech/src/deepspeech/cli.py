@@ -27,7 +27,8 @@ USER_ERRORS = (FileNotFoundError, ValueError, CheckpointError)
 
 
 def _decoder_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="checkpoint file or run folder from deepspeech-train")
+    p.add_argument("--checkpoint", required=True, help="checkpoint file or run folder from deepspeech-train, or a "
+                   "deepspeech.pytorch .ckpt (read directly; deepspeech-convert makes it one of ours)")
     p.add_argument("--lm", default=None, help="n-gram LM: .arpa, .arpa.gz (deepspeech-lm) or, with the "
                    "flashlight decoder, a KenLM binary; enables beam search")
     p.add_argument("--decoder", choices=("flashlight", "reference"), default=None,

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from deepspeech.config import DecoderConfig, DeepSpeechConfig
+from deepspeech.convert_dsp import load_dsp_as_trained, looks_like_dsp, retarget_hint
 from deepspeech.decode import greedy_decode
 from deepspeech.decoding import DecoderSpec, build_decoder
 from deepspeech.features import compute_features, make_vocab, pad_features, prepare_audio
@@ -34,8 +35,13 @@ def load_trained(path: str | os.PathLike) -> tuple[DeepSpeechConfig, dict]:
         if found is None:
             raise CheckpointError(f"{p}: no readable checkpoint (ckpt_*.pt) in this run folder")
         p, state = found
+    elif looks_like_dsp(p):  # a deepspeech.pytorch Lightning .ckpt: converted on the fly (convert_dsp.py)
+        return load_dsp_as_trained(p)
     else:
-        state = load_checkpoint(p)
+        try:
+            state = load_checkpoint(p)
+        except CheckpointError as e:
+            raise CheckpointError(retarget_hint(str(e))) from None
     if not isinstance(state.get("config"), dict) or "model" not in state:
         raise CheckpointError(f"{p}: holds no DeepSpeech config/model; was it written by deepspeech-train?")
     try:

@@ -88,12 +88,15 @@ def _allowed_globals(allow: _Allowlist) -> Iterator[None]:
 
 
 def load_with_records(path: str | os.PathLike, class_names: Iterable[str], what: str = "an official checkpoint",
-                      functions: dict[str, Any] | None = None) -> Any:
+                      functions: dict[str, Any] | None = None, restricted_pickle: bool = False) -> Any:
     """``torch.load`` of ``path`` where the listed pickled classes become ``PickledRecord`` objects.
 
     ``class_names`` are full pickled names (``"flowtron.Flowtron"``); torch.nn's own module classes are always
     allowed. ``functions`` maps further pickled names onto harmless stand-ins (e.g. a removed torch function an
-    old file names). Anything else raises ``pickle.UnpicklingError`` naming the global (the file is not trusted)."""
+    old file names). Anything else raises ``pickle.UnpicklingError`` naming the global (the file is not trusted).
+    ``restricted_pickle`` reads zip files through the same allowlisting pickle module instead of torch's
+    ``weights_only`` unpickler, which refuses some plain containers (a ``collections.defaultdict`` in
+    PyTorch Lightning's loop state) and records built by ``REDUCE``."""
     allow = _Allowlist(class_names, functions)
 
     class Unpickler(pickle.Unpickler):
@@ -109,7 +112,7 @@ def load_with_records(path: str | os.PathLike, class_names: Iterable[str], what:
 
     PickleModule.Unpickler = Unpickler  # type: ignore[attr-defined]
     with _allowed_globals(allow):
-        if zipfile.is_zipfile(path):
+        if zipfile.is_zipfile(path) and not restricted_pickle:
             return torch.load(path, map_location="cpu", weights_only=True)
         return torch.load(path, map_location="cpu", weights_only=False, pickle_module=PickleModule)
 
