@@ -1,13 +1,21 @@
 """Process entry points for the 2-rank gloo checks of ``upcycling.sharded`` and FSDP2 training on CPU.
 
-They live in an importable module because ``torch.multiprocessing.spawn`` pickles the function by name
-(``tests/test_sharded.py`` spawns them; they also run by hand on any machine with two cores).
+They live in an importable module so that ``torch.multiprocessing.spawn`` can pickle them by name (they also
+run by hand on any machine with two cores); ``tests/test_sharded.py`` starts them with ``fork`` instead, so
+the ranks inherit the imported torch.distributed/FSDP modules (importing them again in two fresh processes
+was most of a 50 s test on the shared 2 cores).
+
+Both leave through ``_leave`` after a barrier: the work is on disk and every rank is past it, and gloo's C++
+teardown (``destroy_process_group`` followed by interpreter exit) intermittently aborts a finished rank with
+SIGABRT on a loaded machine ("terminate called without an active exception"; the same failure repro's toy
+FSDP test had), which the parent reports as a failed rank although training succeeded.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 
 import torch
 
@@ -15,6 +23,22 @@ import torch
 def _env(rank: int, world: int, port: int) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
+
+
+def _leave() -> None:
+    """Barrier, flush, and exit without gloo's teardown (see the module docstring)."""
+    import torch.distributed as dist
+
+    dist.barrier()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _fail() -> None:
+    from repro.train import close_distributed
+
+    close_distributed()
 
 
 def sharded_load_worker(rank: int, world: int, port: int, run_json: str, dense: str, out: str) -> None:
@@ -27,6 +51,7 @@ def sharded_load_worker(rank: int, world: int, port: int, run_json: str, dense: 
     from upcycling.sharded import LazyUpcycledSource, build_sharded
 
     _env(rank, world, port)
+    torch.set_num_threads(1)
     cfg = from_dict(RunConfig, json.loads(run_json))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
@@ -40,21 +65,26 @@ def sharded_load_worker(rank: int, world: int, port: int, run_json: str, dense: 
         with torch.no_grad():
             logits = model(tokens).logits
         torch.save({"full": full, "local": local, "logits": logits}, f"{out}/rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
+    except BaseException:
+        _fail()
+        raise
+    _leave()
 
 
 def train_worker(rank: int, world: int, port: int, run_json: str, run_dir: str) -> None:
-    """``upcycling.train.run`` on one of ``world`` gloo ranks; saves the final step to ``run_dir/rank{rank}.pt``."""
-    from repro.train import close_distributed
+    """``upcycling.train.run`` on one of ``world`` gloo ranks; saves the final step (and, on rank 0, the full
+    trained weights gathered from the FSDP shards) to ``run_dir/rank{rank}.pt``."""
     from repro.train.config import from_dict
     from upcycling.config import RunConfig
     from upcycling.train import run
 
     _env(rank, world, port)
+    torch.set_num_threads(1)
     cfg = from_dict(RunConfig, json.loads(run_json))
     try:
         trainer = run(cfg, run_dir)
-        torch.save({"step": trainer.state.step}, f"{run_dir}/rank{rank}.pt")
-    finally:
-        close_distributed()
+        torch.save({"step": trainer.state.step, "model": trainer.state_dict()["model"]}, f"{run_dir}/rank{rank}.pt")
+    except BaseException:
+        _fail()
+        raise
+    _leave()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from repro.train.checkpoint import FORMAT
 from upcycling.checkpoints import check_same_model, read_checkpoint_configs
@@ -36,9 +37,30 @@ TensorSource = Callable[[str], torch.Tensor]
 """Full (unsharded) tensor of a state-dict key."""
 
 
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Skips the initialisers (``nn.init.*``, ``Tensor.normal_``, ...) while a meta model is built.
+
+    Why: a meta tensor has no values to initialise, yet torch runs ``normal_`` on meta through its Python
+    reference, which imports ``torch._dynamo`` on first use: 7 s on an idle core, 20-25 s per rank on the
+    loaded 2-core machine, i.e. most of the time of a 2-rank gloo run. Every value is written later by
+    ``load_sharded``, so nothing is lost.
+    """
+
+    _SKIP = frozenset({nn.init.normal_, nn.init.trunc_normal_, nn.init.uniform_, nn.init.zeros_, nn.init.ones_,
+                       nn.init.constant_, nn.init.kaiming_uniform_, nn.init.xavier_uniform_,
+                       torch.Tensor.normal_, torch.Tensor.uniform_, torch.Tensor.zero_, torch.Tensor.fill_})
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        target = args[0] if args else kwargs.get("tensor")  # nn.init passes the tensor by keyword
+        if func in self._SKIP and isinstance(target, torch.Tensor) and target.is_meta:
+            return target
+        return func(*args, **kwargs)
+
+
 def build_on_meta(cfg: GPTConfig, moe: MoEConfig | None) -> GPT:
-    """The model with shapes but no storage (instant, whatever its size)."""
-    with torch.device("meta"):
+    """The model with shapes but no storage and no initialisation (instant, whatever its size)."""
+    with torch.device("meta"), _SkipInitOnMeta():
         return build_model(cfg, moe)
 
 
