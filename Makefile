@@ -84,6 +84,9 @@ data-nq data-tqa data-webq: setup ## closed-book QA question sets (DPR format) +
 data-wow data-woi: setup ## Wizard of Wikipedia / Wizard of Internet, preprocessed to MSDP's TSV under data/
 	$(MAKE) -C knowledge-dialogue $@ PY=$(PY) DATA=$(abspath data)
 
+data-aishell: setup ## AISHELL-1 Mandarin (OpenSLR 33) under data/: download, unpack, manifests, vocabulary
+	$(MAKE) -C deepspeech data-aishell PY=$(PY) DATA=$(abspath data)
+
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
 	$(PY) -m repro.data.prepare $* --root data
 

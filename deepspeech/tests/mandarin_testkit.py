@@ -7,7 +7,6 @@ import tarfile
 from pathlib import Path
 
 import soundfile as sf
-
 from ds_testkit import tone_utterance
 
 FIXTURE = Path(__file__).parent / "fixtures" / "aishell" / "aishell_transcript_v0.8.txt"
