@@ -7,9 +7,16 @@
    benchmark (environment + search bookkeeping cost, no model).
 3. Generator tokens/s: beam search (``--beams``, 64 tokens forced) of a randomly initialised model,
    ByT5-small shape on CUDA, the tiny demo shape on CPU.
+4. Expansions/s, ours vs ReProver's call on the same weights (issue #19 item 5): one expansion = one
+   ``generate`` of ``--expansion-beams`` tactics (64, as RP) for a ``--input-bytes`` input (2300) with at most
+   ``--output-tokens`` (128) each. Ours: :class:`reprover.generation.generator.ReProverGenerator` at its proof-time
+   dtype (bf16 on CUDA). Reference: RP ``HuggingFaceGenerator.generate``'s exact ``model.generate(...)`` call
+   (fp32, as RP loads it), written out here: RP's module imports lean_dojo, Ray, openai and DeepSpeed, which a
+   bench machine lacks. Also premise embedding premises/s, ours (bf16 on CUDA) vs RP's fp32 mean-pooled
+   encoder. The issue's H200 reference: 1.12 s per expansion, 315 premises/s; target >= 2x expansions/s.
 
-There is no official implementation to run side by side here (RP needs Lean and its traced repos for
-search, and its retriever is the same FAISS-free matmul as our torch path).
+There is no official search to run side by side here (RP needs Lean and its traced repos for search,
+and its retriever is the same FAISS-free matmul as our torch path).
 
     python bench/bench.py [--premises 100000] [--queries 256] [--no-append]
 """
@@ -97,6 +104,79 @@ def bench_generator(data: Path, beams: int, device: torch.device, n_states: int)
     return {"tokens_per_s": tokens / elapsed, "states_per_s": len(states) / elapsed, "model": shape}
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bench_expansion(device: torch.device, beams: int, input_bytes: int, output_tokens: int,
+                    repeats: int, premises: int) -> dict[str, float]:
+    """Seconds per expansion and premises/s, ours vs RP's call, on one set of random ByT5 weights."""
+    import copy
+
+    from transformers import ByT5Tokenizer
+
+    from reprover.generation.generator import ReProverGenerator
+    from reprover.generation.model import build_seq2seq
+    from reprover.retrieval.arch import ArchConfig
+
+    arch = ArchConfig() if device.type == "cuda" else ArchConfig(d_model=64, d_ff=128, d_kv=16, num_heads=4,
+                                                                  num_layers=2, num_decoder_layers=2)
+    torch.manual_seed(0)
+    ref_model = build_seq2seq(arch).to(device).eval()  # fp32, as RP's from_pretrained loads it
+    ours_model = copy.deepcopy(ref_model).to(torch.bfloat16 if device.type == "cuda" else torch.float32)
+    tok = ByT5Tokenizer()
+    base = "x y : ℕ\nh : x ≤ y\n⊢ x + 0 ≤ y * 1\n\n"
+    text = (base * (input_bytes // len(base.encode()) + 1)).encode()[:input_bytes].decode(errors="ignore")
+    ours = ReProverGenerator(ours_model, tok, None, max_inp_seq_len=input_bytes, max_oup_seq_len=output_tokens,
+                             device=device)
+
+    def reference() -> None:  # RP prover/tactic_generator.py HuggingFaceGenerator.generate
+        enc = tok(text, max_length=input_bytes, truncation=True, return_tensors="pt")
+        out = ref_model.generate(input_ids=enc.input_ids.to(device), attention_mask=enc.attention_mask.to(device),
+                                 max_length=output_tokens, num_beams=beams, length_penalty=0.0, do_sample=False,
+                                 num_return_sequences=beams, early_stopping=False, output_scores=True,
+                                 return_dict_in_generate=True)
+        out.sequences_scores.tolist()
+
+    def timed(fn) -> float:
+        with torch.no_grad():
+            fn()  # warm-up (CUDA kernels, allocator)
+            _sync(device)
+            t = time.perf_counter()
+            for _ in range(repeats):
+                fn()
+            _sync(device)
+        return (time.perf_counter() - t) / repeats
+
+    from reprover.data.positions import Pos
+
+    s_ours = timed(lambda: ours.generate(text, "A.lean", "A.t", Pos(1, 1), beams))
+    s_ref = timed(reference)
+    # premise embedding: ours (reprover.retrieval.encode at the proof-time dtype) vs RP's fp32 mean pooling
+    from reprover.retrieval.encode import embed_texts
+    from reprover.retrieval.model import PremiseRetriever
+
+    torch.manual_seed(0)
+    enc_ref = ref_model.get_encoder()
+    texts = [f"theorem p{i} (a b : ℕ) (h : a ≤ b) : a + {i} ≤ b + {i} := by omega" * 4 for i in range(premises)]
+    ret_ours = PremiseRetriever(copy.deepcopy(enc_ref).to(ours_model.dtype)).to(device)
+
+    def rp_embed() -> None:  # RP retrieval/model.py _encode: mean of the last hidden states over the mask
+        for lo in range(0, premises, 32):
+            e = tok(texts[lo:lo + 32], padding="longest", max_length=1024, truncation=True, return_tensors="pt")
+            mask = e.attention_mask.to(device)
+            h = enc_ref(input_ids=e.input_ids.to(device), attention_mask=mask).last_hidden_state
+            emb = (h * mask.unsqueeze(2)).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+            torch.nn.functional.normalize(emb, dim=1).cpu()
+
+    e_ours = timed(lambda: embed_texts(ret_ours, tok, texts, 1024, batch_size=32, device=device))
+    e_ref = timed(rp_embed)
+    shape = "byt5-small" if device.type == "cuda" else "tiny (demo)"
+    return {"ours_s": s_ours, "ref_s": s_ref, "ours_pps": premises / e_ours, "ref_pps": premises / e_ref,
+            "model": shape, "dtype": str(ours_model.dtype).replace("torch.", "")}
+
+
 def environment(device: torch.device) -> str:
     """Where the numbers were measured (``repro.envinfo``), plus the library versions that set them."""
     import faiss
@@ -112,7 +192,7 @@ def environment(device: torch.device) -> str:
 
 
 def json_report(args: argparse.Namespace, device: torch.device, retrieval: dict, search: dict,
-                generator: dict):
+                generator: dict, expansion: dict):
     """The three measurements as figures for ``make gpu-check``. Only retrieval has a baseline here (torch
     matmul); search and generation are ours alone until the official ReProver runs beside them with Lean."""
     from repro.bench_report import BenchFigure, BenchReport
@@ -127,6 +207,14 @@ def json_report(args: argparse.Namespace, device: torch.device, retrieval: dict,
                            search["expansions_per_s"], notes="official ReProver needs Lean: not run beside it"))
     report.add(BenchFigure(f"generator beam search ({args.beams} beams), {generator['model']}", "tokens/s",
                            generator["tokens_per_s"], notes="random init; ours alone"))
+    report.add(BenchFigure(f"expansion: {args.expansion_beams}-beam generate, {args.input_bytes}-byte input, "
+                           f"<= {args.output_tokens} tokens, {expansion['model']}", "expansions/s",
+                           1 / expansion["ours_s"], 1 / expansion["ref_s"], baseline="RP generate call (fp32)",
+                           target=2.0 if device.type == "cuda" else None,
+                           notes=f"ours {expansion['dtype']}; issue's H200 reference 1.12 s/expansion"))
+    report.add(BenchFigure(f"premise embedding, {expansion['model']}", "premises/s", expansion["ours_pps"],
+                           expansion["ref_pps"], baseline="RP mean-pooled encoder (fp32)",
+                           notes="issue's H200 reference 315 premises/s"))
     return report
 
 
@@ -139,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--search-repeats", type=int, default=20)
     p.add_argument("--beams", type=int, default=8)
     p.add_argument("--states", type=int, default=16)
+    p.add_argument("--expansion-beams", type=int, default=64, help="tactics per expansion (RP: 64)")
+    p.add_argument("--input-bytes", type=int, default=2300, help="generator input per expansion")
+    p.add_argument("--output-tokens", type=int, default=128, help="generator output cap per tactic")
+    p.add_argument("--expansion-repeats", type=int, default=3)
+    p.add_argument("--embed-premises", type=int, default=256, help="premises embedded for premises/s")
     p.add_argument("--data", type=Path, default=FIXTURE)
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for torch and faiss (1 is steadiest on a shared machine)")
@@ -156,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     r = bench_retrieval(args.premises, args.dim, args.queries, args.k)
     s = bench_search(args.data, args.search_repeats)
     g = bench_generator(args.data, args.beams, device, args.states)
+    e = bench_expansion(device, args.expansion_beams, args.input_bytes, args.output_tokens, args.expansion_repeats,
+                        args.embed_premises)
     rows = [
         f"| retrieval, {args.premises:,} premises x {args.dim}, top-{args.k}, accessibility-masked | FAISS "
         f"IndexFlatIP: {r['faiss_qps']:.1f} queries/s | torch matmul: {r['torch_qps']:.1f} queries/s | "
@@ -164,12 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         f"expansions/s | | {s['expansions']} expansions |",
         f"| generator beam search ({args.beams} beams), {g['model']} on {device.type} | {g['tokens_per_s']:.0f} "
         f"tokens/s | {g['states_per_s']:.2f} states/s | random init |",
+        f"| expansion ({args.expansion_beams} beams, {args.input_bytes} B in, <= {args.output_tokens} tokens), "
+        f"{e['model']} on {device.type} | {1 / e['ours_s']:.3f} expansions/s ({e['dtype']}) | RP call (fp32): "
+        f"{1 / e['ref_s']:.3f} expansions/s | {e['ref_s'] / e['ours_s']:.2f}x |",
+        f"| premise embedding, {e['model']} on {device.type} | {e['ours_pps']:.0f} premises/s | RP fp32: "
+        f"{e['ref_pps']:.0f} premises/s | {e['ref_pps'] and e['ours_pps'] / e['ref_pps']:.2f}x |",
     ]
     block = "\n".join([f"### {environment(device)}", "", "| what | ours | reference | note |", "|---|---|---|---|",
                        *rows, ""])
     print(block)
     if args.json:
-        json_report(args, device, r, s, g).write(args.json)
+        json_report(args, device, r, s, g, e).write(args.json)
         print(f"figures written to {args.json}")
     if not args.no_append:
         from repro.atomic import atomic_write_text

@@ -59,16 +59,27 @@ def add_prove(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="LeanDojo Benchmark directory (holds corpus.jsonl)")
     p.add_argument("--split", choices=STRATEGIES, default="random")
     p.add_argument("--subset", choices=("train", "val", "test"), default="val")
-    p.add_argument("--env", choices=("replay", "lean", "repl"), default="replay")
+    p.add_argument("--env", choices=("replay", "lean", "repl", "rewrite"), default="replay",
+                   help="replay (recorded states), lean (LeanDojo), repl (Lean 4 REPL), rewrite (the toy kernel of "
+                   "`python -m reprover.toy.bench`)")
     p.add_argument("--repl-command", default=None, help="--env repl: the REPL command line (default: `lake env "
                    "../repl/.lake/build/bin/repl` run in --repl-project)")
     p.add_argument("--repl-project", default=None, help="--env repl: the Lean project the theorems' files live in")
     p.add_argument("--generator", default="oracle",
-                   help="'oracle' (recorded human tactics), 'fixed' (with --tactic), py:MODULE:FACTORY, or a model: "
+                   help="'oracle' (recorded human tactics), 'fixed' (with --tactic), lm:BACKEND:MODEL (an "
+                   "OpenAI-compatible server, vLLM or HF through repro.lm, e.g. lm:openai:gpt-4), "
+                   "py:MODULE:FACTORY, or a model: "
                    "our export/run folder/checkpoint, or a Hugging Face folder or hub id (e.g. "
                    "kaiyuy/leandojo-lean4-tacgen-byt5-small)")
     p.add_argument("--tactic", default=None, help="the fixed-tactic baseline (RP --tactic), e.g. aesop; implies "
                    "--generator fixed")
+    p.add_argument("--lm-base-url", default="http://127.0.0.1:8000",
+                   help="lm:openai:MODEL: the server's base URL (…/v1/completions is called)")
+    p.add_argument("--lm-api-key-env", default=None, help="lm:openai: name of the environment variable holding the "
+                   "API key (the key itself never goes on the command line)")
+    p.add_argument("--lm-temperature", type=non_negative_float, default=1.0,
+                   help="lm: sampling temperature (0 = one greedy tactic per state)")
+    p.add_argument("--lm-max-tokens", type=positive_int, default=128, help="lm: tokens per tactic")
     p.add_argument("--retriever", default=None, help="retriever (ours or HF) for a retrieval-augmented generator")
     p.add_argument("--indexed-corpus", default=None, help="premise index saved by `reprover index` (shared by "
                    "every worker instead of re-embedding the corpus)")
@@ -115,11 +126,24 @@ def run_prove(args: argparse.Namespace) -> int:
     generator = "fixed" if args.tactic is not None and args.generator == "oracle" else args.generator
     search = SearchConfig(args.timeout, args.max_expansions, args.num_sampled_tactics, args.tactic_timeout)
     env_options = {k: v for k, v in (("command", args.repl_command), ("project", args.repl_project)) if v}
+    if args.env == "rewrite":
+        env_options = {"data": args.data}
+    lm_options = {}
+    if generator.startswith("lm:"):
+        import os
+
+        lm_options = {"base_url": args.lm_base_url, "temperature": args.lm_temperature,
+                      "max_tokens": args.lm_max_tokens}
+        if args.lm_api_key_env:
+            if not os.environ.get(args.lm_api_key_env):
+                raise ValueError(f"--lm-api-key-env {args.lm_api_key_env}: that environment variable is empty; "
+                                 f"export {args.lm_api_key_env}=... first")
+            lm_options["api_key_env"] = args.lm_api_key_env  # the name only: specs are written to the results
     spec = ProverSpec(args.data, args.split, args.subset, args.env, generator, args.retriever, search,
                       indexed_corpus=args.indexed_corpus, tactic=args.tactic,
                       allow_no_retriever=args.allow_no_retriever, premise_marks=args.premise_marks,
                       dtype=args.dtype, env_options=env_options, max_inp_seq_len=args.max_inp_seq_len,
-                      max_oup_seq_len=args.max_oup_seq_len)
+                      max_oup_seq_len=args.max_oup_seq_len, lm_options=lm_options)
     split = Benchmark(args.data).split(args.split, args.subset)
     theorems = select_theorems(split, file_path=args.file_path, full_name=args.full_name,
                                name_filter=args.name_filter, num_theorems=args.num_theorems)

@@ -16,6 +16,9 @@ from reprover.data.records import remove_marks
 from reprover.generation.augment import format_augmented_state
 from reprover.retrieval.premise_text import premise_text
 from reprover.retrieval.retriever import Query, Retriever
+from reprover.search.generator_api import dedupe
+
+__all__ = ["ReProverGenerator", "dedupe"]
 
 
 class ReProverGenerator:
@@ -68,14 +71,3 @@ def _greedy_scores(model: PreTrainedModel, out) -> list[float]:
     """Summed log-probability of each greedy output (generate gives per-step logits, not a total)."""
     logps = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)  # [N, T]
     return logps.sum(dim=1).tolist()
-
-
-def dedupe(candidates: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Keep the first copy of each tactic (the best-scoring one, as beams come sorted); drop empty ones."""
-    seen: set[str] = set()
-    out: list[tuple[str, float]] = []
-    for tactic, score in sorted(candidates, key=lambda c: -c[1]):
-        if tactic and tactic not in seen:
-            seen.add(tactic)
-            out.append((tactic, float(score)))
-    return out

@@ -1,6 +1,7 @@
 """The interface every tactic generator implements, so proof search never depends on a model class.
 
-Implementations: :class:`reprover.search.oracle.OracleGenerator` (recorded human tactics) and the ReProver
+Implementations: :class:`reprover.search.oracle.OracleGenerator` (recorded human tactics), the fixed-tactic
+baseline, any ``repro.lm`` backend (:mod:`reprover.search.lm_generator`) and the ReProver
 seq2seq generator in :mod:`reprover.generation`, loaded from a checkpoint through
 ``reprover.generation.load_generator(ckpt, retriever_ckpt=None, **kwargs)``. ``theorem_pos`` is there for
 retrieval: premises are filtered by what is accessible at the theorem's start.
@@ -26,3 +27,14 @@ class TacticGenerator(Protocol):
         plain Lean text: no ``<a>``/``</a>`` marks.
         """
         ...
+
+
+def dedupe(candidates: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Keep the first copy of each tactic (the best-scoring one); drop empty ones; best first."""
+    seen: set[str] = set()
+    out: list[tuple[str, float]] = []
+    for tactic, score in sorted(candidates, key=lambda c: -c[1]):
+        if tactic and tactic not in seen:
+            seen.add(tactic)
+            out.append((tactic, float(score)))
+    return out

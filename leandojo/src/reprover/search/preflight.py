@@ -45,7 +45,11 @@ def check_lean_cache(theorems: list[TheoremRecord], module=None) -> None:
 
 
 def preflight(spec: ProverSpec, theorems: list[TheoremRecord], num_workers: int) -> None:
-    if spec.generator not in BUILT_IN and not spec.generator.startswith("py:"):
+    if spec.generator.startswith("lm:"):
+        from reprover.search.lm_generator import parse_spec
+
+        parse_spec(spec.generator)
+    elif spec.generator not in BUILT_IN and not spec.generator.startswith("py:"):
         check_model_path("--generator", spec.generator, "kaiyuy/leandojo-lean4-tacgen-byt5-small")
     if spec.retriever is not None:
         check_model_path("--retriever", spec.retriever, "kaiyuy/leandojo-lean4-retriever-byt5-small")
@@ -59,6 +63,6 @@ def preflight(spec: ProverSpec, theorems: list[TheoremRecord], num_workers: int)
     make_environment(spec.env, **spec.env_options)
     if spec.env == "lean":
         check_lean_cache(theorems)
-    cheap = spec.generator == "fixed" or spec.generator.startswith("py:")
+    cheap = spec.generator == "fixed" or spec.generator.startswith(("py:", "lm:openai:"))
     if cheap or (num_workers > 1 and spec.generator != "oracle"):
         build_generator(spec, theorems)  # a bad generator is reported once, up front, not by every worker

@@ -34,7 +34,8 @@ class ProverSpec:
     split: str  # random | novel_premises
     subset: str  # val | test (train also allowed)
     env: str = "replay"  # replay | lean | repl
-    generator: str = "oracle"  # "oracle", "fixed" (with ``tactic``), "py:MODULE:FACTORY", or a checkpoint / HF folder
+    generator: str = "oracle"  # "oracle", "fixed" (with ``tactic``), "lm:BACKEND:MODEL", "py:MODULE:FACTORY", or a
+    # checkpoint / HF folder
     retriever: str | None = None  # retriever checkpoint or HF folder (for retrieval-augmented generators)
     search: SearchConfig = field(default_factory=SearchConfig)
     indexed_corpus: str | None = None  # premise index saved by ``reprover index``
@@ -45,6 +46,7 @@ class ProverSpec:
     env_options: dict = field(default_factory=dict)  # backend-specific (e.g. the REPL command)
     max_inp_seq_len: int | None = None  # generator input bytes at proof time; None = the model's (2048)
     max_oup_seq_len: int | None = None  # generator output tokens; None = the model's (512)
+    lm_options: dict = field(default_factory=dict)  # ``lm:`` generators: LMGeneratorOptions fields
 
 
 def load_checkpoint_generator(spec: ProverSpec) -> TacticGenerator:
@@ -76,6 +78,23 @@ def load_plugin_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> Ta
     return factory(spec, theorems)
 
 
+def load_lm_generator(spec: ProverSpec) -> TacticGenerator:
+    """``lm:BACKEND:MODEL``: a ``repro.lm`` backend proposing tactics, with retrieved premises in its prompt."""
+    from repro.lm.types import LMError
+    from reprover.search.lm_generator import LMGeneratorOptions, build_lm_generator
+
+    retriever = None
+    if spec.retriever is not None:
+        from reprover.retrieval.cli import build_retriever
+
+        retriever = build_retriever(spec.retriever, Benchmark(spec.data).corpus, "auto", spec.indexed_corpus,
+                                    spec.dtype)
+    try:
+        return build_lm_generator(spec.generator, LMGeneratorOptions(**spec.lm_options), retriever)
+    except LMError as err:
+        raise GeneratorUnavailableError(f"--generator {spec.generator}: {err}") from None
+
+
 def build_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> TacticGenerator:
     if spec.generator == "oracle":
         return OracleGenerator(theorems)
@@ -85,6 +104,8 @@ def build_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> TacticGe
         return FixedTacticGenerator(spec.tactic)
     if spec.generator.startswith("py:"):
         return load_plugin_generator(spec, theorems)
+    if spec.generator.startswith("lm:"):
+        return load_lm_generator(spec)
     return load_checkpoint_generator(spec)
 
 

@@ -33,7 +33,9 @@ def _names(rng: random.Random, n: int) -> list[str]:
     seen: set[str] = set()
     while len(seen) < n:
         seen.add("lem_" + "".join(rng.choice(string.ascii_lowercase) for _ in range(5)))
-    return sorted(seen, key=lambda _: rng.random())
+    ordered = sorted(seen)  # a set's order varies with PYTHONHASHSEED; sort before shuffling
+    rng.shuffle(ordered)
+    return ordered
 
 
 def _file_line(path: str, imports: list[str], codes: list[tuple[str, str]]) -> tuple[dict, dict[str, int]]:
