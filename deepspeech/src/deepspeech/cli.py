@@ -19,6 +19,7 @@ from deepspeech.decoding import DecoderSpec, build_decoder, decode_all
 from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
 from deepspeech.mandarin.text import check_lang, vocab_lang
+from deepspeech.streaming import transcribe_long
 from repro.atomic import atomic_write_text
 from repro.audio import load_wav
 from repro.train.checkpoint import CheckpointError
@@ -80,12 +81,22 @@ def _transcribe(argv: list[str] | None) -> int:
     p.add_argument("--json", action="store_true",
                    help="print JSON lines with word timings (the decoded text aligned to its posteriors)")
     p.add_argument("--resample", action="store_true", help="resample other rates instead of refusing them")
+    p.add_argument("--chunk-seconds", type=float, default=None,
+                   help="long audio: read and run the model in chunks of this many seconds (memory bounded by "
+                        "the chunk, not the file; deepspeech.streaming); default: the whole file at once")
+    p.add_argument("--context-seconds", type=float, default=1.0,
+                   help="with --chunk-seconds: audio seen on each side of a chunk, whose frames are not kept")
     args = p.parse_args(argv)
     t = _transcriber(args)
     for path in args.files:
-        wav, sr = load_wav(path)
-        lp = t.posteriors([wav], sr, allow_resample=args.resample)[0]
-        text = t.decode(lp)
+        if args.chunk_seconds is not None:
+            long = transcribe_long(t, path, chunk_s=args.chunk_seconds, context_s=args.context_seconds,
+                                   keep_log_probs=args.json)
+            lp, text = long.log_probs, long.text
+        else:
+            wav, sr = load_wav(path)
+            lp = t.posteriors([wav], sr, allow_resample=args.resample)[0]
+            text = t.decode(lp)
         if args.json:
             words = aligned_word_timings(lp, text, t.vocab, t.frame_seconds())  # timings of *this* text
             print(json.dumps({"file": path, "text": text, "words": words}))

@@ -1,0 +1,110 @@
+"""Chunked transcription of long audio: frame-exact stitching, transcripts of concatenated clips, bounded memory.
+
+The model is ``fixtures/tone_tiny.pt`` (a tiny bidirectional DS2 trained on tone 'speech', see
+fixtures/README.md), so transcripts are real text, not the blanks of an untrained model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ds_testkit import tone_utterance
+from stream_testkit import tone_texts, train_tone_model
+
+from deepspeech.cli import transcribe_main
+from deepspeech.infer import Transcriber
+from deepspeech.streaming import frame_samples, stream_log_probs, transcribe_long
+from repro.audio import save_wav
+from repro.metrics import cer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def tone() -> Transcriber:
+    return Transcriber.from_checkpoint(FIXTURES / "tone_tiny.pt")
+
+
+def _clips(n: int, seed: int) -> tuple[list[str], list[np.ndarray]]:
+    texts = tone_texts(n, seed)
+    return texts, [tone_utterance(t, 100 + i) for i, t in enumerate(texts)]
+
+
+def _long(clips: list[np.ndarray], gap_s: float = 0.3) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    gap = lambda: (0.01 * rng.standard_normal(int(gap_s * SR))).astype(np.float32)  # noqa: E731
+    return np.concatenate([piece for clip in clips for piece in (clip, gap())])
+
+
+def _blocks(wav: np.ndarray, size: int = 4000):
+    return (wav[i: i + size] for i in range(0, len(wav), size))
+
+
+def test_stitched_chunks_have_exactly_the_frames_of_a_whole_file_pass(tone):
+    _, clips = _clips(6, seed=3)
+    wav = _long(clips)[: 4 * SR + 1234]  # not a multiple of any chunk or frame
+    whole = tone.posteriors([wav])[0]
+    one_chunk = np.concatenate(list(stream_log_probs(tone, _blocks(wav), SR, chunk_s=60.0, context_s=1.0)))
+    assert one_chunk.shape == whole.shape and np.abs(one_chunk - whole).max() < 1e-5
+    for chunk_s, context_s in ((1.0, 0.5), (1.5, 0.02)):
+        pieces = list(stream_log_probs(tone, _blocks(wav), SR, chunk_s=chunk_s, context_s=context_s))
+        stitched = np.concatenate(pieces)
+        assert stitched.shape == whole.shape, (chunk_s, context_s)
+        core, context = round(chunk_s * SR / 320) * 320, max(1, round(context_s * SR / 320)) * 320
+        assert len(pieces) == int(np.ceil((len(wav) - context) / core))  # a tail within the context joins the last
+        agree = (stitched.argmax(-1) == whole.argmax(-1)).mean()
+        assert agree >= (0.97 if context_s >= 0.5 else 0.85), (chunk_s, context_s, agree)
+
+
+def test_a_long_file_of_concatenated_clips_reads_as_its_clips_with_bounded_memory(tone, tmp_path):
+    texts, clips = _clips(10, seed=1)  # held-out phrases (the model was trained on seed 0's)
+    per_clip = [tone.transcribe_batch([clip])[0] for clip in clips]
+    assert cer(texts, per_clip) < 0.15  # the model really transcribes: the comparison below is not vacuous
+    wav = _long(clips)
+    save_wav(tmp_path / "long.wav", wav, SR)
+    result = transcribe_long(tone, tmp_path / "long.wav", chunk_s=1.5, context_s=0.5)
+    assert result.seconds == pytest.approx(len(wav) / SR)
+    assert cer(" ".join(per_clip), result.text) <= 0.05, (" ".join(per_clip), result.text)
+    window = (1.5 + 2 * 0.5) * SR + frame_samples(tone)
+    assert result.stats.max_window_samples <= window < len(wav) / 4  # the model never saw more than a window
+    assert result.stats.max_buffer_samples <= window + SR  # ... nor was more audio held (one 1 s block extra)
+    assert result.stats.frames == (len(wav) // 160) // 2 + 1  # a whole-file pass's frame count
+
+
+def test_memory_does_not_grow_with_the_length_of_the_audio(tone):
+    rng = np.random.default_rng(0)
+    stats = []
+    for seconds in (4, 12):
+        wav = (0.05 * rng.standard_normal(seconds * SR)).astype(np.float32)
+        stats.append(transcribe_long(tone, wav, SR, chunk_s=1.0, context_s=0.25).stats)
+    assert stats[0].max_buffer_samples == stats[1].max_buffer_samples
+    assert stats[0].max_window_samples == stats[1].max_window_samples
+    assert stats[1].chunks == 12 and stats[1].frames == 12 * 50 + 1
+
+
+def test_the_command_line_transcribes_in_chunks(tone, tmp_path, capsys):
+    _, clips = _clips(4, seed=2)
+    save_wav(tmp_path / "long.wav", _long(clips), SR)
+    expected = transcribe_long(tone, tmp_path / "long.wav", chunk_s=2.0, context_s=1.0).text
+    assert transcribe_main(["--checkpoint", str(FIXTURES / "tone_tiny.pt"), "--chunk-seconds", "2",
+                            str(tmp_path / "long.wav")]) == 0
+    assert capsys.readouterr().out.strip() == expected and expected
+    save_wav(tmp_path / "8k.wav", clips[0][::2].copy(), 8000)
+    assert transcribe_main(["--checkpoint", str(FIXTURES / "tone_tiny.pt"), "--chunk-seconds", "2",
+                            str(tmp_path / "8k.wav")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "8000 Hz but the model expects 16000 Hz" in err and "repro.audio.resample" in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_a_freshly_trained_tone_model_streams_like_the_fixture(tmp_path):
+    """Retrains the fixture model from scratch (train_tone_model) and repeats the concatenation check."""
+    t = Transcriber.from_checkpoint(train_tone_model(tmp_path / "tone.pt"))
+    texts, clips = _clips(10, seed=1)
+    per_clip = [t.transcribe_batch([clip])[0] for clip in clips]
+    assert cer(texts, per_clip) < 0.15
+    result = transcribe_long(t, _long(clips), SR, chunk_s=1.5, context_s=0.5)
+    assert cer(" ".join(per_clip), result.text) <= 0.05
