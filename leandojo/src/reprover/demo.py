@@ -46,8 +46,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="default: novel_premises for toy, random for fixture")
     p.add_argument("--out", type=Path, default=_repo_root() / "out" / "demo-leandojo")
     p.add_argument("--seed", type=int, default=0, help="toy benchmark seed")
-    p.add_argument("--retriever-steps", type=int, default=None, help="default: 600 (toy), 300 (fixture)")
-    p.add_argument("--generator-steps", type=int, default=None, help="default: 1200 (toy), 400 (fixture)")
+    p.add_argument("--num-symbols", type=int, default=320, help="toy benchmark: rewrite lemmas (each with 3 "
+                   "look-alike distractors)")
+    p.add_argument("--num-retrieved", type=int, default=None,
+                   help="premises put in the generator's input (default: 5 for toy, the config's 10 for fixture)")
+    p.add_argument("--p-drop", type=float, default=None,
+                   help="premise drop rate in generator training (default: 0 for toy, the config's 0.5 = RP's "
+                   "for fixture)")
+    p.add_argument("--retriever-steps", type=int, default=None, help="default: 500 (toy), 300 (fixture)")
+    p.add_argument("--generator-steps", type=int, default=None, help="default: 800 (toy), 400 (fixture)")
     p.add_argument("--num-sampled-tactics", type=int, default=8)
     p.add_argument("--max-expansions", type=int, default=None, help="default: 10 (toy), 50 (fixture)")
     p.add_argument("--subsets", nargs="+", default=None, choices=("train", "val", "test"),
@@ -57,8 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     toy = args.benchmark == "toy"
     args.split = args.split or ("novel_premises" if toy else "random")
-    args.retriever_steps = args.retriever_steps or (600 if toy else 300)
-    args.generator_steps = args.generator_steps or (1200 if toy else 400)
+    args.retriever_steps = args.retriever_steps or (500 if toy else 300)
+    args.generator_steps = args.generator_steps or (800 if toy else 400)
+    args.num_retrieved = args.num_retrieved or (5 if toy else 10)
+    args.p_drop = args.p_drop if args.p_drop is not None else (0.0 if toy else 0.5)
     args.max_expansions = args.max_expansions or (10 if toy else 50)
     args.subsets = args.subsets or (["test"] if toy else ["test", "train"])
     return args
@@ -70,7 +79,7 @@ def prepare_data(args: argparse.Namespace) -> tuple[Path, str, dict]:
         return FIXTURE, "replay", {}
     from reprover.toy.bench import generate
 
-    data = generate(args.out / "benchmark", seed=args.seed)
+    data = generate(args.out / "benchmark", seed=args.seed, num_symbols=args.num_symbols)
     return data, "rewrite", {"data": str(data)}
 
 
@@ -90,6 +99,7 @@ def train_models(args: argparse.Namespace, data: Path) -> dict[str, Path]:
     for name, ret in (("generator_no_retrieval", None), ("generator_retrieval", retriever)):
         gcfg = load_config(GeneratorRunConfig, LEANDOJO / "configs" / "generator_tiny.json",
                            [*common, f"train.max_steps={args.generator_steps}",
+                            f"data.num_retrieved={args.num_retrieved}", f"data.p_drop={args.p_drop}",
                             f"data.retriever={'null' if ret is None else ret}"])
         print(f"[demo] {name}: {args.generator_steps} steps", flush=True)
         gen[name] = train_generator(gcfg, args.out / name)
@@ -176,7 +186,8 @@ def _environment(args: argparse.Namespace, wall: float) -> str:
     env = describe("cpu")
     return (f"Measured {env['date']}, git {env['git']}, torch {env['torch']}, CPU {env['device']}, load "
             f"{env['load']}, configs/retriever_tiny.json ({args.retriever_steps} steps) + "
-            f"configs/generator_tiny.json ({args.generator_steps} steps each), wall time {wall:.0f} s.")
+            f"configs/generator_tiny.json ({args.generator_steps} steps each, {args.num_retrieved} premises in the "
+            f"input, p_drop {args.p_drop}), wall time {wall:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:
