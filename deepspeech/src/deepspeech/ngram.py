@@ -1,9 +1,10 @@
-"""Word n-gram language models in ARPA format, built and queried in pure Python.
+"""Word n-gram language models in ARPA format, built and queried in Python (numpy, no native build).
 
-``build_arpa`` estimates an interpolated Kneser-Ney model (Chen & Goodman 1998, one discount per order)
-and writes it in backoff form: for an interpolated model the backoff weight of a context equals its
-interpolation weight gamma(h), so ``P(w|h) = bow(h) * P(w|h')`` for unseen words keeps every conditional
-distribution summing to one. ``NGramLM`` reads any ARPA file (ours or KenLM's) and scores words with
+``build_arpa`` estimates lmplz's modified Kneser-Ney model (three discounts per order from counts of
+counts; kneser_ney.py, which streams the counts through sorted files on disk so a corpus larger than memory
+can be used) and writes it in backoff form: for an interpolated model the backoff weight of a context
+equals its interpolation weight gamma(h), so ``P(w|h) = bow(h) * P(w|h')`` for unseen words keeps every
+conditional distribution summing to one. ``NGramLM`` reads any ARPA file (ours or KenLM's) and scores words with
 backoff, returning natural-log probabilities for the beam search.
 
 Why our own: the demo and tests must decode with an LM on any machine, with no native build (native CTC decoders
@@ -17,12 +18,12 @@ import gzip
 import logging
 import math
 import os
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from deepspeech import kneser_ney
 from deepspeech.lm_files import KENLM_BINARY_MAGIC
-from repro.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -31,89 +32,11 @@ LN10 = math.log(10.0)
 NO_PROB = -99.0  # ARPA convention for <s>, which is never predicted
 
 
-def _ngrams(sentences: Iterable[Sequence[str]], order: int) -> list[Counter]:
-    """Raw counts per order (index k-1 holds k-grams) over <s> w1 .. wn </s>."""
-    counts = [Counter() for _ in range(order)]
-    for words in sentences:
-        padded = (BOS, *words, EOS)
-        for k in range(1, order + 1):
-            for i in range(len(padded) - k + 1):
-                counts[k - 1][padded[i : i + k]] += 1
-    return counts
-
-
-def _adjusted_counts(raw: list[Counter]) -> list[Counter]:
-    """Kneser-Ney counts: the top order keeps raw counts; lower orders count distinct left neighbours,
-    except n-grams starting with <s>, which have no left neighbour and keep raw counts."""
-    order = len(raw)
-    adjusted = [Counter() for _ in range(order)]
-    adjusted[-1] = Counter(raw[-1])
-    for k in range(order - 1, 0, -1):  # fill order k (index k-1) from order k+1
-        for gram in raw[k]:
-            adjusted[k - 1][gram[1:]] += 1
-        for gram, c in raw[k - 1].items():
-            if gram[0] == BOS:
-                adjusted[k - 1][gram] = c
-    return adjusted
-
-
-def _discount(counts: Counter) -> float:
-    n1 = sum(1 for c in counts.values() if c == 1)
-    n2 = sum(1 for c in counts.values() if c == 2)
-    if n1 == 0 or n2 == 0:
-        return 0.5  # too little data for the estimate; a middle value keeps every order smoothed
-    return min(max(n1 / (n1 + 2.0 * n2), 0.05), 0.95)
-
-
-def estimate_kneser_ney(sentences: Iterable[Sequence[str]], order: int) -> list[dict]:
-    """Per order, {ngram: (log10 P, log10 bow)} of an interpolated Kneser-Ney model."""
-    if order < 1:
-        raise ValueError(f"n-gram order must be >= 1, got {order}")
-    adjusted = _adjusted_counts(_ngrams(sentences, order))
-    if not adjusted[0]:
-        raise ValueError("the LM text holds no words")
-    vocab = sorted({g[0] for g in adjusted[0]} - {BOS} | {UNK})
-    probs: list[dict[tuple[str, ...], float]] = []
-    gammas: list[dict[tuple[str, ...], float]] = []
-    for k in range(1, order + 1):
-        counts = adjusted[k - 1]
-        if k == 1:  # <s> is never predicted, so it takes no unigram mass
-            counts = Counter({g: c for g, c in counts.items() if g[0] != BOS})
-        D = _discount(counts)
-        totals, types = defaultdict(float), defaultdict(int)
-        for gram, c in counts.items():
-            totals[gram[:-1]] += c
-            types[gram[:-1]] += 1
-        gamma = {h: D * types[h] / totals[h] for h in totals}
-        p: dict[tuple[str, ...], float] = {}
-        if k == 1:
-            for w in vocab:
-                seen = max(counts.get((w,), 0) - D, 0.0) / totals[()]
-                p[(w,)] = seen + gamma[()] / len(vocab)
-        else:
-            for gram, c in counts.items():
-                if gram[-1] == BOS:
-                    continue
-                # the suffix always has a lower-order entry: gram[0] is one of its left neighbours
-                lower = probs[k - 2][gram[1:]]
-                p[gram] = max(c - D, 0.0) / totals[gram[:-1]] + gamma[gram[:-1]] * lower
-        probs.append(p)
-        gammas.append(gamma)
-    return _to_arpa_tables(probs, gammas, order)
-
-
-def _to_arpa_tables(probs: list[dict], gammas: list[dict], order: int) -> list[dict]:
-    tables = []
-    for k in range(1, order + 1):
-        table = {}
-        for gram, p in probs[k - 1].items():
-            bow = gammas[k].get(gram) if k < order else None
-            table[gram] = (math.log10(p), math.log10(bow) if bow else 0.0)
-        if k == 1:
-            bow = gammas[1].get((BOS,)) if order > 1 else None
-            table[(BOS,)] = (NO_PROB, math.log10(bow) if bow else 0.0)
-        tables.append(table)
-    return tables
+def estimate_kneser_ney(sentences: Iterable[Sequence[str]], order: int,
+                        memory_rows: int = kneser_ney.DEFAULT_MEMORY_ROWS) -> list[dict]:
+    """Per order, {ngram: (log10 P, log10 bow)} of lmplz's modified Kneser-Ney model (kneser_ney.py),
+    held in Python dicts: for small texts and tests; ``build_arpa`` streams large ones to disk."""
+    return kneser_ney.estimate_tables(sentences, order, memory_rows)
 
 
 def format_arpa(tables: list[dict]) -> str:
@@ -128,16 +51,31 @@ def format_arpa(tables: list[dict]) -> str:
     return "\n".join([*lines, "", "\\end\\", ""])
 
 
+def iter_sentences(path: str | os.PathLike) -> Iterator[list[str]]:
+    """Whitespace-tokenised, lower-cased lines of a text file, plain or gzip (blank lines skipped), read one
+    line at a time (the LibriSpeech LM corpus is 4 GB of text)."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    with (gzip.open(path, "rt", encoding="utf-8") if gz else open(path, encoding="utf-8")) as f:
+        for line in f:
+            words = line.lower().split()
+            if words:
+                yield words
+
+
 def read_sentences(path: str | os.PathLike) -> list[list[str]]:
-    """Whitespace-tokenised, lower-cased lines of a text file (blank lines skipped)."""
-    text = Path(path).read_text(encoding="utf-8")
-    return [line.lower().split() for line in text.splitlines() if line.strip()]
+    """All sentences of ``iter_sentences`` in a list (small files)."""
+    return list(iter_sentences(path))
 
 
-def build_arpa(text_path: str | os.PathLike, out_path: str | os.PathLike, order: int = 3) -> Path:
-    """Estimate a Kneser-Ney LM of ``order`` from a text file (one sentence per line) and write ARPA."""
-    tables = estimate_kneser_ney(read_sentences(text_path), order)
-    return atomic_write_text(Path(out_path), format_arpa(tables))
+def build_arpa(text_path: str | os.PathLike, out_path: str | os.PathLike, order: int = 3,
+               memory_rows: int = kneser_ney.DEFAULT_MEMORY_ROWS, workdir: str | os.PathLike | None = None) -> Path:
+    """Estimate a modified Kneser-Ney LM of ``order`` from a text file (one sentence per line, .gz allowed)
+    and write ARPA; counts stream through sorted files in ``workdir`` (default: the system temp folder), at
+    most ``memory_rows`` n-gram rows in memory per sort."""
+    kneser_ney.write_arpa(iter_sentences(text_path), out_path, order, memory_rows, workdir)
+    return Path(out_path)
 
 
 def _arpa_lines(path: Path) -> Iterable[str]:
@@ -222,13 +160,29 @@ class NGramLM:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build an ARPA Kneser-Ney n-gram LM from text (pure Python).")
-    parser.add_argument("--text", required=True, help="text file, one sentence per line")
+    parser = argparse.ArgumentParser(description="Build an ARPA modified Kneser-Ney n-gram LM from text "
+                                     "(lmplz's estimate; counts streamed through disk, so any corpus size fits).")
+    parser.add_argument("--text", required=True, help="text file, one sentence per line (.gz allowed)")
     parser.add_argument("--order", type=int, default=3, help="n-gram order (default 3)")
     parser.add_argument("--out", required=True, help="output .arpa path")
+    parser.add_argument("--memory-rows", type=int, default=kneser_ney.DEFAULT_MEMORY_ROWS,
+                        help="n-gram rows held in memory per sort (default 2,000,000: about 0.3 GB at order 4)")
+    parser.add_argument("--tmpdir", default=None, help="folder for the sorted count files (default: system temp)")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not Path(args.text).is_file():
         parser.error(f"--text {args.text}: no such file")
-    out = build_arpa(args.text, args.out, args.order)
+    if args.order < 1 or args.memory_rows < 2:
+        parser.error("--order must be >= 1 and --memory-rows >= 2")
+    try:
+        out = build_arpa(args.text, args.out, args.order, args.memory_rows, args.tmpdir)
+    except (ValueError, UnicodeDecodeError) as e:
+        print(f"error: {args.text}: {e}; give a UTF-8 text file with one sentence per line "
+              "(deepspeech-lm --text FILE --out LM.arpa)", file=sys.stderr)
+        return 2
     print(f"wrote {out}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
