@@ -64,9 +64,21 @@ class FlowtronStep:
                           samples=b.text.shape[0], audio_seconds=seconds)
 
 
+def time_ordered(attention: list[torch.Tensor], item: int, n_out: int, n_in: int) -> list[torch.Tensor]:
+    """Per flow [n_out, n_in] of one batch item; reversed flows' rows flipped back to time order, so every
+    picture and score reads the same way."""
+    out = [a[item, :n_out, :n_in].float().cpu() for a in attention]
+    return [a.flip(0) if k % 2 else a for k, a in enumerate(out)]
+
+
 @dataclass
 class Validator:
-    """Mean loss over the validation clips; each flow's alignment of the first clip (picture + scores)."""
+    """Mean loss over the validation clips and each flow's alignment diagonality over all of them.
+
+    The diagonality is scored twice: ``align_diagonal_flow{k}`` without the attention prior (what inference sees:
+    the attention the model has learned) and ``align_diagonal_prior_flow{k}`` with it (what training sees, which
+    the static beta-binomial prior alone already makes near-diagonal). Only the first is evidence that attention
+    formed. The first clip's no-prior alignments are the pictures."""
 
     loader: DataLoader
     cfg: FlowtronConfig
@@ -80,6 +92,8 @@ class Validator:
 
         device = next(model.parameters()).device
         total, count, first = 0.0, 0, None
+        n_flows = self.cfg.model.n_flows
+        diagonal = {"": [[] for _ in range(n_flows)], "prior_": [[] for _ in range(n_flows)]}
         for b in self.loader:
             b = move_to_device(b, device)
             out = model(b.mel, b.speaker_ids, b.text, b.in_lens, b.out_lens, b.attn_prior)
@@ -87,16 +101,23 @@ class Validator:
                                      use_ctc=self.cfg.loss.use_ctc_loss, blank_logprob=self.cfg.loss.blank_logprob)
             total += float(losses.nll + losses.gate) * len(b.text)
             count += len(b.text)
+            free = out if b.attn_prior is None else model(b.mel, b.speaker_ids, b.text, b.in_lens, b.out_lens, None)
+            for key, o in (("", free), ("prior_", out if b.attn_prior is not None else None)):
+                if o is None:
+                    continue
+                for i in range(len(b.text)):
+                    for k, a in enumerate(time_ordered(o.attention, i, int(b.out_lens[i]), int(b.in_lens[i]))):
+                        diagonal[key][k].append(alignment_scores(a)["diagonal"])
             if first is None:
                 n_in, n_out = int(b.in_lens[0]), int(b.out_lens[0])
-                # reversed flows' rows come back in time order, so every picture and score reads the same way
-                first = [a[0, :n_out, :n_in].float().cpu() for a in out.attention]
-                first = [a.flip(0) if k % 2 else a for k, a in enumerate(first)]
+                first = time_ordered(free.attention, 0, n_out, n_in)
                 first_item = (b.speaker_ids[:1], b.text[:1, :n_in], n_out)
         self.last_alignments = [a.numpy() for a in first]
         metrics = {"loss": total / max(count, 1)}
-        for k, a in enumerate(first):
-            metrics[f"align_diagonal_flow{k}"] = alignment_scores(a)["diagonal"]
+        for key, per_flow in diagonal.items():
+            for k, scores in enumerate(per_flow):
+                if scores:
+                    metrics[f"align_diagonal_{key}flow{k}"] = float(np.mean(scores))
         logger = self.trainer.logger if self.trainer is not None else None
         if logger is not None and self.env.is_main:
             step = self.trainer.state.step
