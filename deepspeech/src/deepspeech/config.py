@@ -190,3 +190,15 @@ class DeepSpeechConfig:
     train: TrainerConfig = field(default_factory=TrainerConfig)
     loss_reduction: Literal["mean_utterance", "sum"] = "mean_utterance"
     """CTC loss per batch: summed over utterances then divided by their number, or summed (dsp)"""
+    epochs: float = 0.0
+    """> 0: train.max_steps = ceil(epochs x steps per epoch), one step per global batch of data.batch_size x
+    GPUs x train.grad_accum utterances, so any GPU count trains the same number of epochs (DS2 §3.1: 20);
+    the derivation is printed at start. 0 = train.max_steps as given"""
+    validations_per_epoch: int = 0
+    """> 0 (with epochs): train.val_every and train.ckpt_every become steps per epoch / this; 0 = as given"""
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.validations_per_epoch < 0:
+            raise ValueError("epochs and validations_per_epoch must be >= 0")
+        if self.validations_per_epoch and not self.epochs:
+            raise ValueError("validations_per_epoch needs epochs > 0 (it divides an epoch's steps)")
