@@ -6,6 +6,7 @@ The fixtures (tests/fixtures/README.md) are real Lightning .ckpt files saved by 
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from pathlib import Path
 
@@ -132,12 +133,16 @@ def _exit_code(path: Path, tmp_path: Path) -> int:
                          d / "other.ckpt"),
     lambda d: torch.save({"state_dict": {"layer.weight": torch.zeros(2)}, "epoch": 3}, d / "other.ckpt"),
     lambda d: (d / "other.ckpt").write_bytes(b"PK\x03\x04 not really a zip"),
+    lambda d: torch.save({"state_dict": {"conv.0.weight": torch.zeros(2)}, "audio_conf": {"sample_rate": 16000},
+                          "labels": "_'AB "}, d / "other.ckpt"),  # the pre-Lightning package format
+    lambda d: torch.save({"state_dict": {}, "hyper_parameters": argparse.Namespace(lr=0.1)}, d / "other.ckpt"),
 ])
 def test_a_checkpoint_that_is_not_deepspeech_pytorch_is_one_line_and_exit_2(tmp_path, capsys, make):
     make(tmp_path)
     assert _exit_code(tmp_path / "other.ckpt", tmp_path) == 2
     err = capsys.readouterr().err.strip()
-    assert "other.ckpt" in err and "\n" not in err and "deepspeech-convert reads the Lightning .ckpt" in err
+    assert "other.ckpt" in err and "\n" not in err
+    assert "deepspeech-convert reads the Lightning .ckpt" in err or "only the Lightning .ckpt files" in err
 
 
 def test_error_messages_name_commands_that_exist(tmp_path):

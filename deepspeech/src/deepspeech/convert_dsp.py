@@ -181,6 +181,9 @@ def read_dsp_checkpoint(path: str | os.PathLike) -> DspCheckpoint:
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise DspCheckpointError(f"{p} is not a Lightning checkpoint (no 'state_dict'); {HINT}")
     hp = ckpt.get("hyper_parameters")
+    if "audio_conf" in ckpt and hp is None:
+        raise DspCheckpointError(f"{p} is a pre-Lightning deepspeech.pytorch package (audio_conf, no "
+                                 f"hyper_parameters); only the Lightning .ckpt files of its current train.py convert")
     if not isinstance(hp, dict) or "model_cfg" not in hp:
         raise DspCheckpointError(f"{p} is not a deepspeech.pytorch checkpoint (no 'hyper_parameters' with a "
                                  f"'model_cfg'); {HINT}")
