@@ -7,13 +7,16 @@
 Posteriors are computed once; each decoder then decodes them in one process on one thread (so the figure
 is per core). Speed = audio seconds decoded per second of decoding (x real time). The reference decoder
 is slow at wide beams, so it decodes only the first ``--reference-utts`` utterances per beam; top-1
-agreement is counted on those. alpha/beta are the demo's defaults unless given.
+agreement is counted on those, and every difference is explained (objective.explain: the reference's text
+has a word outside the lexicon, or one decoder's answer scores higher under the exact objective, so the other
+made a search error). alpha/beta are the demo's defaults unless given.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 
 import torch
 
@@ -21,6 +24,9 @@ from deepspeech.data import load_eval_utterances
 from deepspeech.decoding import DecoderSpec, build_decoder
 from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
+from deepspeech.lm_files import arpa_unigrams
+from deepspeech.ngram import NGramLM
+from deepspeech.objective import explain
 from repro import envinfo
 
 
@@ -48,9 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     seconds = [u.duration for u in utts]
     refs = [u.text for u in utts]
     load_before = envinfo.load_average()
+    lm = NGramLM.load(args.lm)
+    lexicon = {w.lower() for w, _ in arpa_unigrams(args.lm)}
     print("| beam | flashlight x real time (utts) | reference x real time (utts) | speed-up | same top-1 | "
-          "WER flashlight / reference (on the reference's utts) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+          "WER flashlight / reference (on the reference's utts) | differences explained |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
     for beam, n_ref in zip(map(int, args.beams.split(",")), map(int, args.reference_utts.split(","))):
         spec = DecoderSpec(t.cfg.model.vocab, args.lm, "flashlight", beam, args.alpha, args.beta, 40, 0.99)
         fl_texts, fl_s = _time(build_decoder(spec), posts)
@@ -60,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         same = sum(a == b for a, b in zip(fl_texts, ref_texts))
         w_fl = score(refs[:n_ref], fl_texts[:n_ref])["wer"]
         w_ref = score(refs[:n_ref], ref_texts)["wer"]
+        reasons = Counter(explain(lp, a, b, t.vocab, lm, args.alpha, args.beta, lexicon).reason
+                          for lp, a, b in zip(posts, fl_texts, ref_texts) if a != b)
+        why = ", ".join(f"{k} {v}" for k, v in reasons.most_common()) or "-"
         print(f"| {beam} | {fl_rt:.0f}x ({len(posts)}) | {ref_rt:.2f}x ({n_ref}) | {fl_rt / ref_rt:.0f}x | "
-              f"{same}/{n_ref} | {w_fl:.3f} / {w_ref:.3f} |", flush=True)
+              f"{same}/{n_ref} | {w_fl:.3f} / {w_ref:.3f} | {why} |", flush=True)
     env = envinfo.describe("cpu")
     print(f"\n{env['device']}; load average {load_before} before, {envinfo.load_average()} after; torch "
           f"{env['torch']}, git {env['git']}, {env['date']}; {len(posts)} utterances, {sum(seconds):.0f} s of audio")

@@ -151,13 +151,13 @@ def _traced_build(tmp_path, sentences, order: int, memory_rows: int):
 
 
 def test_memory_stays_bounded_by_the_sort_budget_not_the_corpus(tmp_path):
-    """Over four times the n-grams, same vocabulary and sort budget: the traced peak (numpy arrays included)
+    """Four times the n-grams, same vocabulary and sort budget: the traced peak (numpy arrays included)
     barely moves. (The slow test below shows the absolute bound at 2 M words.)"""
     every_word = [[f"w{i}" for i in range(j, j + 10)] for j in range(0, 3000, 10)]  # same vocabulary in both
-    small, peak_small = _traced_build(tmp_path, every_word + _zipf_corpus(200, 3000, seed=4), 3, 2500)
-    large, peak_large = _traced_build(tmp_path, every_word + _zipf_corpus(6000, 3000, seed=4), 3, 2500)
+    small, peak_small = _traced_build(tmp_path, every_word + _zipf_corpus(150, 3000, seed=4), 3, 2000)
+    large, peak_large = _traced_build(tmp_path, every_word + _zipf_corpus(3500, 3000, seed=4), 3, 2000)
     total = sum(large.counts)
-    assert total > 4 * sum(small.counts) and large.runs > small.runs > 1
+    assert total > 3.5 * sum(small.counts) and large.runs > small.runs > 1
     assert peak_large < 1.75 * peak_small, (peak_small, peak_large)  # an in-memory build grows > 4x
     assert [len(t) for t in NGramLM.load(tmp_path / "lm.arpa").tables] == large.counts
 
@@ -166,27 +166,27 @@ _CHILD = """
 import resource, sys
 from deepspeech import kneser_ney
 from deepspeech.ngram import iter_sentences
-r = kneser_ney.write_arpa(iter_sentences(sys.argv[1]), sys.argv[2], 4, memory_rows=100_000, workdir=sys.argv[3])
+r = kneser_ney.write_arpa(iter_sentences(sys.argv[1]), sys.argv[2], 4, memory_rows=50_000, workdir=sys.argv[3])
 print(sum(r.counts), r.runs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
 
 
 @pytest.mark.slow
-def test_a_two_million_word_corpus_builds_a_4gram_in_a_fixed_memory_budget(tmp_path):
-    """In its own process, so the peak resident memory is the build's: 2 M words, > 4 M n-grams, 100 k rows per
+def test_a_million_word_corpus_builds_a_4gram_in_a_fixed_memory_budget(tmp_path):
+    """In its own process, so the peak resident memory is the build's: 1 M words, > 1.5 M n-grams, 50 k rows per
     sort. Python dicts of the counts alone would take several GB (the builder this one replaced: ~375 B per
     n-gram); the bound is a fraction of that."""
     import sys
 
     text = tmp_path / "corpus.txt"
     with open(text, "w") as f:
-        for seed in range(10):
+        for seed in range(5):
             f.write("\n".join(" ".join(s) for s in _zipf_corpus(26_000, 20_000, seed=100 + seed)) + "\n")
     out = subprocess.run([sys.executable, "-c", _CHILD, str(text), str(tmp_path / "lm.arpa"), str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout.split()
     total, runs, rss = int(out[0]), int(out[1]), int(out[2])
-    assert total > 4_000_000 and runs > 10
-    assert rss < 400 * 2**20 and rss < 0.25 * total * 375, (rss, total)
+    assert total > 1_500_000 and runs > 10
+    assert rss < 300 * 2**20 and rss < 0.25 * total * 375, (rss, total)
 
 
 LMPLZ = shutil.which("lmplz")
@@ -196,11 +196,11 @@ LMPLZ = shutil.which("lmplz")
 @pytest.mark.parametrize("order", [2, 3, 4])
 def test_same_ngrams_probabilities_and_heldout_perplexity_as_lmplz(tmp_path, order):
     train, held = tmp_path / "train.txt", _zipf_corpus(500, 800, seed=6)
-    train.write_text("\n".join(" ".join(s) for s in _zipf_corpus(8000, 800, seed=5)) + "\n")
+    train.write_text("\n".join(" ".join(s) for s in _zipf_corpus(4000, 800, seed=5)) + "\n")
     with open(train) as src, open(tmp_path / "lmplz.arpa", "w") as dst:
         subprocess.run([LMPLZ, "-o", str(order), "-S", "5%", "-T", str(tmp_path), "--discount_fallback"],
                        stdin=src, stdout=dst, stderr=subprocess.DEVNULL, check=True)
-    ours = NGramLM.load(build_arpa(train, tmp_path / "ours.arpa", order, memory_rows=5000))
+    ours = NGramLM.load(build_arpa(train, tmp_path / "ours.arpa", order, memory_rows=20_000))
     theirs = NGramLM.load(tmp_path / "lmplz.arpa")
     for k in range(order):
         assert set(ours.tables[k]) == set(theirs.tables[k]), f"{k + 1}-grams differ"

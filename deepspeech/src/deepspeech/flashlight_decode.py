@@ -10,6 +10,12 @@ expanded per frame. Two modes:
   emit a word outside that list (the reference scores such words as ``<unk>``).
 - lexicon-free (no LM): prefix beam search over characters.
 
+Per frame both decoders expand the same characters: flashlight's own option caps them at ``cutoff_top_n``,
+and the cumulative-probability cut (``cutoff_prob``, DS2 §7.3), which flashlight lacks, is applied to the
+emissions before decoding (characters past it get an impossible score; blank is always kept), exactly as
+the reference chooses its candidates. Remaining differences on real posteriors are explained in
+objective.py.
+
 flashlight's KenLM returns log10 probabilities; ``alpha`` is given in natural-log units (as ``decode.py``
 uses), so the LM weight passed on is alpha * ln 10. A word is scored on the space that ends it (as in our
 decoder); one extra frame of certain space is appended so that the last word is always completed, which
@@ -57,6 +63,19 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def prune_characters(log_probs: np.ndarray, cutoff_top_n: int, cutoff_prob: float) -> np.ndarray:
+    """[T, C] log-probabilities with every non-blank character outside the frame's candidates set to an
+    impossible score; candidates as the reference decoder picks them: the most likely first, at most
+    ``cutoff_top_n``, while the mass before them (blank included) is below ``cutoff_prob``."""
+    order = np.argsort(-log_probs, axis=1, kind="stable")[:, :cutoff_top_n]
+    mass = np.cumsum(np.exp(np.take_along_axis(log_probs, order, axis=1).astype(np.float64)), axis=1)
+    before = np.concatenate([np.zeros((len(mass), 1)), mass[:, :-1]], axis=1)
+    keep = np.zeros(log_probs.shape, dtype=bool)
+    np.put_along_axis(keep, order, before < cutoff_prob, axis=1)
+    keep[:, 0] = True  # blank: always a way to stay
+    return np.where(keep, log_probs, np.float32(NEVER)).astype(np.float32)
+
+
 class FlashlightDecoder:
     """flashlight-text CTC beam search; ``decode(log_probs) -> text`` like the reference decoder."""
 
@@ -69,6 +88,7 @@ class FlashlightDecoder:
             raise ValueError("the flashlight decoder needs a space in the vocabulary (the word separator)")
         self.vocab, self.space = vocab, vocab.symbols.index(" ")
         self.beam_width, self.alpha, self.beta, self.cutoff_top_n = beam_width, alpha, beta, cutoff_top_n
+        self.cutoff_prob = cutoff_prob
         self.lm_path = lm_path
         criterion = fl.CriterionType.CTC
         if lm_path is None:
@@ -116,9 +136,12 @@ class FlashlightDecoder:
         self._decoder = fl.LexiconDecoder(opts, trie, self._lm, self.space, 0, unk, [], False)
 
     def _emissions(self, log_probs: np.ndarray) -> np.ndarray:
-        end = np.full((1, log_probs.shape[1]), NEVER, dtype=np.float32)
+        frames = np.asarray(log_probs, dtype=np.float32)
+        if self.cutoff_prob < 1.0:
+            frames = prune_characters(frames, self.cutoff_top_n, self.cutoff_prob)
+        end = np.full((1, frames.shape[1]), NEVER, dtype=np.float32)
         end[0, self.space] = 0.0
-        return np.ascontiguousarray(np.concatenate([np.asarray(log_probs, dtype=np.float32), end]))
+        return np.ascontiguousarray(np.concatenate([frames, end]))
 
     def decode(self, log_probs: np.ndarray) -> str:
         """Best transcript of one utterance's [T, C] natural-log posteriors."""

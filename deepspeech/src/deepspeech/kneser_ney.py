@@ -123,10 +123,45 @@ class Spool:
         for base, names in self.parts:
             yield Block(np.load(f"{base}.grams.npy"), {n: np.load(f"{base}.{n}.npy") for n in names})
 
-    def mapped(self, i: int) -> Block:
+    def reader(self, i: int) -> PartReader:
         base, names = self.parts[i]
-        return Block(np.load(f"{base}.grams.npy", mmap_mode="r"),
-                     {n: np.load(f"{base}.{n}.npy", mmap_mode="r") for n in names})
+        return PartReader(base, names)
+
+
+class _NpyRows:
+    """Rows [start, stop) of a .npy file read with plain file reads: no memory map, whose touched pages
+    would count as the process's resident memory."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = header(f)
+            self.offset = f.tell()
+        assert not fortran
+        self.shape, self.dtype = shape, dtype
+        self.row_items = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        with open(self.path, "rb") as f:
+            f.seek(self.offset + start * self.row_items * self.dtype.itemsize)
+            flat = np.fromfile(f, dtype=self.dtype, count=(stop - start) * self.row_items)
+        return flat.reshape((stop - start, *self.shape[1:]))
+
+
+class PartReader:
+    """One spilled run, read a window of rows at a time."""
+
+    def __init__(self, base: Path, names: list[str]) -> None:
+        self.grams = _NpyRows(f"{base}.grams.npy")
+        self.vals = {n: _NpyRows(f"{base}.{n}.npy") for n in names}
+
+    def __len__(self) -> int:
+        return self.grams.shape[0]
+
+    def rows(self, start: int, stop: int) -> Block:
+        return Block(self.grams.rows(start, stop), {n: v.rows(start, stop) for n, v in self.vals.items()})
 
 
 class ExternalSorter:
@@ -170,7 +205,7 @@ class ExternalSorter:
         yield from self._merge()
 
     def _merge(self) -> Iterator[Block]:
-        runs = [self.spool.mapped(i) for i in range(len(self.spool.parts))]
+        runs = [self.spool.reader(i) for i in range(len(self.spool.parts))]
         pos = [0] * len(runs)
         window = max(1, self.max_rows // len(runs))
         active = [i for i, r in enumerate(runs) if len(r)]
@@ -178,13 +213,12 @@ class ExternalSorter:
             # everything up to the smallest last key of the current windows can be emitted: no run holds a
             # smaller key further on, and keys are unique within a run
             ends = {i: min(pos[i] + window, len(runs[i])) for i in active}
-            last = {i: _keys(np.asarray(runs[i].grams[ends[i] - 1: ends[i]]), self.priority)[0].tobytes()
-                    for i in active}
+            parts = {i: runs[i].rows(pos[i], ends[i]) for i in active}
+            last = {i: _keys(parts[i].grams[-1:], self.priority)[0].tobytes() for i in active}
             threshold = np.frombuffer(min(last.values()), dtype=f"V{4 * len(self.priority)}")
             taken = []
             for i in active:
-                part = runs[i].take(slice(pos[i], ends[i]))
-                part = Block(np.asarray(part.grams), {k: np.asarray(v) for k, v in part.vals.items()})
+                part = parts[i]
                 n = int(np.searchsorted(_keys(part.grams, self.priority), threshold, side="right")[0])
                 if n:
                     taken.append(part.take(slice(0, n)))
