@@ -151,6 +151,7 @@ def evaluate_stage(out: Path, manifests: dict[str, Path], arpa: Path, beam: int)
 def run(out: Path, n: int, seed: int, config: Path, overrides: list[str], beam: int,
         resume: bool = False) -> dict:
     """The whole demo; returns (and writes to ``out/results.json``) the numbers it printed."""
+    out = Path(out).resolve()  # manifests hold paths relative to their own folder: a relative --out broke them
     out.mkdir(parents=True, exist_ok=True)
     started, load_at_start = time.time(), envinfo.load_average()
     manifests = make_corpus(out, n, seed)
