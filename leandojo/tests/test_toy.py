@@ -90,3 +90,11 @@ def test_prove_env_rewrite_with_the_oracle_proves_the_toy_test_split(toy, tmp_pa
                  "--no-progress", "--output", str(out)]) == 0
     summary = json.loads(out.read_text())
     assert summary["pass@1"] == 1.0 and summary["discarded"] == 0
+
+
+def test_the_generator_command_writes_a_benchmark(tmp_path, capsys):
+    from reprover.toy.bench import main
+
+    assert main([str(tmp_path / "t"), "--num-symbols", "16"]) == 0
+    assert "--env rewrite" in capsys.readouterr().out
+    assert len(Benchmark(tmp_path / "t").corpus) > 0

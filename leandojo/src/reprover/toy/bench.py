@@ -112,3 +112,24 @@ def _proof(goal: Term, useful: dict[str, str], where: dict[str, tuple[str, int]]
                                   "no goals" if not after else state(after, ())))
         lhs = after
     return tuple(steps)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m reprover.toy.bench OUT``: write the toy benchmark (then ``reprover prove --env rewrite``)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description="write the toy rewriting benchmark in the Benchmark 4 format")
+    p.add_argument("out", help="benchmark folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--num-symbols", type=int, default=NUM_SYMBOLS)
+    args = p.parse_args(argv)
+    if args.num_symbols < NUM_LEMMA_FILES:
+        p.error(f"--num-symbols must be >= {NUM_LEMMA_FILES}")
+    out = generate(args.out, seed=args.seed, num_symbols=args.num_symbols)
+    print(f"wrote {out}; prove with `reprover prove --data {out} --split novel_premises --subset test "
+          "--env rewrite --generator oracle --output OUT.json`")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
