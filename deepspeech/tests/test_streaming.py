@@ -108,3 +108,37 @@ def test_a_freshly_trained_tone_model_streams_like_the_fixture(tmp_path):
     assert cer(texts, per_clip) < 0.15
     result = transcribe_long(t, _long(clips), SR, chunk_s=1.5, context_s=0.5)
     assert cer(" ".join(per_clip), result.text) <= 0.05
+
+
+def _unigram_arpa(path: Path) -> Path:
+    """A uniform LM over every 1-3 letter word of the tone alphabet (hand-written ARPA, one token bigram)."""
+    from itertools import product
+
+    from stream_testkit import LETTERS
+
+    words = ["".join(w) for n in (1, 2, 3) for w in product(LETTERS, repeat=n)]
+    logp = -float(np.log10(len(words) + 2))
+    lines = ["\\data\\", f"ngram 1={len(words) + 3}", "ngram 2=1", "", "\\1-grams:", f"{logp:.4f}\t</s>",
+             "-99\t<s>\t0", f"{logp:.4f}\t<unk>", *(f"{logp:.4f}\t{w}\t0" for w in words), "", "\\2-grams:",
+             f"{logp:.4f}\t<s> a", "", "\\end\\", ""]  # KenLM wants at least one bigram
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_lm_decoding_and_word_timings_run_over_the_stitched_posteriors(tone, tmp_path, capsys):
+    import json
+
+    from deepspeech.decoding import DecoderSpec, build_decoder
+
+    _, clips = _clips(6, seed=4)
+    wav = _long(clips)
+    save_wav(tmp_path / "long.wav", wav, SR)
+    arpa = _unigram_arpa(tmp_path / "lm.arpa")
+    whole = build_decoder(DecoderSpec("english", str(arpa), beam_width=8)).decode(tone.posteriors([wav])[0])
+    assert transcribe_main(["--checkpoint", str(FIXTURES / "tone_tiny.pt"), "--lm", str(arpa), "--beam", "8",
+                            "--chunk-seconds", "1.5", "--context-seconds", "0.5", "--json",
+                            str(tmp_path / "long.wav")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert whole and cer(whole, out["text"]) <= 0.05
+    assert [w["word"] for w in out["words"]] == out["text"].split()
+    assert out["words"][-1]["end"] > len(wav) / SR - 1.5  # timings run past the first chunks
