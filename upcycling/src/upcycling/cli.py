@@ -1,5 +1,5 @@
-"""The `upcycle` console script: prepare token files, upcycle our checkpoints, run the experiments, and
-convert Hugging Face checkpoints.
+"""The `upcycle` console script: prepare token files, upcycle our checkpoints, run the experiments, convert
+Hugging Face checkpoints, and move checkpoints to and from Megatron-LM.
 
 Subcommands are registered by small ``add_*_parser`` functions so each lives beside its implementation;
 heavy imports (torch, transformers) happen only inside the chosen command. Refusals (bad values, missing
@@ -14,6 +14,7 @@ import sys
 
 from upcycling.config import ROUTER_SPELLINGS
 from upcycling.hf.cli import add_convert_parser
+from upcycling.megatron.cli import add_megatron_parsers
 
 
 def _add_prepare(sub: argparse._SubParsersAction) -> None:
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiments(sub)
     _add_mmlu(sub)
     add_convert_parser(sub)
+    add_megatron_parsers(sub)
     return parser
 
 
