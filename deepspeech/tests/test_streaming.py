@@ -142,3 +142,31 @@ def test_lm_decoding_and_word_timings_run_over_the_stitched_posteriors(tone, tmp
     assert whole and cer(whole, out["text"]) <= 0.05
     assert [w["word"] for w in out["words"]] == out["text"].split()
     assert out["words"][-1]["end"] > len(wav) / SR - 1.5  # timings run past the first chunks
+
+
+_RSS_PROBE = """
+import resource, sys
+from deepspeech.infer import Transcriber
+from deepspeech.streaming import transcribe_long
+t = Transcriber.from_checkpoint(sys.argv[1])
+transcribe_long(t, sys.argv[2], chunk_s=5.0, context_s=1.0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_peak_resident_memory_of_a_chunked_pass_does_not_grow_with_the_file(tmp_path):
+    """Real process memory (ru_maxrss, KiB on Linux) for a 30 s and a 120 s file, each in a fresh process."""
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    peaks = []
+    for seconds in (30, 120):
+        save_wav(tmp_path / f"{seconds}.wav", (0.05 * rng.standard_normal(seconds * SR)).astype(np.float32), SR)
+        out = subprocess.run([sys.executable, "-c", _RSS_PROBE, str(FIXTURES / "tone_tiny.pt"),
+                              str(tmp_path / f"{seconds}.wav")], capture_output=True, text=True, check=True,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+        peaks.append(int(out.stdout.split()[-1]) / 1024)
+    assert peaks[1] - peaks[0] < 16, peaks  # MB; a whole-file pass grows by ~0.7 MB per second of audio
