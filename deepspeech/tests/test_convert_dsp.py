@@ -108,11 +108,16 @@ def _other_labels(p):
     p["hyper_parameters"]["labels"][5] = "#"
 
 
+def _no_sample_rate(p):
+    del p["hyper_parameters"]["spect_cfg"]["sample_rate"]
+
+
 @pytest.mark.parametrize("edit, message", [
     (_pop_weight, "missing in checkpoint: rnns.1.rnn.weight_hh_l0"),
     (_drop_label, "has 28 labels but the output layer fc.0.module.1.weight has 29 rows"),
     (_rnn_type, "only lstm and gru models convert"),
     (_other_labels, "neither deepspeech.pytorch's labels.json"),
+    (_no_sample_rate, "hyper_parameters.spect_cfg has no 'sample_rate'"),
 ])
 def test_a_broken_checkpoint_is_one_line_and_exit_2(tmp_path, capsys, edit, message):
     path = _resave(tmp_path, "broken.ckpt", edit)

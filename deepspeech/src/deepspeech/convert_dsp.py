@@ -158,12 +158,10 @@ def looks_like_dsp(path: str | os.PathLike) -> bool:
     return Path(path).is_file() and _is_lightning_zip(Path(path))
 
 
-def _get(cfg: dict, key: str, where: str, default: Any = None) -> Any:
-    if key in cfg:
-        return cfg[key]
-    if default is not None:
-        return default
-    raise DspCheckpointError(f"{where} has no '{key}'; {HINT}")
+def _get(cfg: dict, key: str, where: str) -> Any:
+    if key not in cfg:
+        raise DspCheckpointError(f"{where} has no '{key}'; {HINT}")
+    return cfg[key]
 
 
 def read_dsp_checkpoint(path: str | os.PathLike) -> DspCheckpoint:
@@ -191,11 +189,11 @@ def read_dsp_checkpoint(path: str | os.PathLike) -> DspCheckpoint:
     if not isinstance(state, dict) or "conv.seq_module.0.weight" not in state:
         raise DspCheckpointError(f"{p}: its state_dict has no 'conv.seq_module.0.weight', so it is not deepspeech."
                                  f"pytorch's DeepSpeech model; {HINT}")
-    model_cfg, spect = _plain(hp["model_cfg"]), _plain(hp.get("spect_cfg") or {})
+    model_cfg, spect = _plain(hp["model_cfg"]), _plain(_get(hp, "spect_cfg", f"{p}: hyper_parameters"))
     if not isinstance(model_cfg, dict) or not isinstance(spect, dict):
         raise DspCheckpointError(f"{p}: hyper_parameters 'model_cfg'/'spect_cfg' are not configs; {HINT}")
     kind = _object_type(hp["model_cfg"])
-    where = f"{p}: hyper_parameters.model_cfg"
+    where, spect_where = f"{p}: hyper_parameters.model_cfg", f"{p}: hyper_parameters.spect_cfg"
     bidirectional = kind == "BiDirectionalConfig" if kind else "lookahead_context" not in model_cfg
     labels = _plain(_get(hp, "labels", f"{p}: hyper_parameters"))
     if not isinstance(labels, list) or not all(isinstance(c, str) for c in labels):
@@ -207,8 +205,10 @@ def read_dsp_checkpoint(path: str | os.PathLike) -> DspCheckpoint:
         hidden_size=int(_get(model_cfg, "hidden_size", where)),
         hidden_layers=int(_get(model_cfg, "hidden_layers", where)),
         lookahead_context=0 if bidirectional else int(_get(model_cfg, "lookahead_context", where)),
-        sample_rate=int(spect.get("sample_rate", 16000)), window_size=float(spect.get("window_size", 0.02)),
-        window_stride=float(spect.get("window_stride", 0.01)), window=_enum_name(spect.get("window", "hamming")),
+        sample_rate=int(_get(spect, "sample_rate", spect_where)),
+        window_size=float(_get(spect, "window_size", spect_where)),
+        window_stride=float(_get(spect, "window_stride", spect_where)),
+        window=_enum_name(spect.get("window", "hamming")),  # SpectConfig has had it since V3; Hamming before
         lightning_version=str(ckpt.get("pytorch-lightning_version", "?")),
     )
 
