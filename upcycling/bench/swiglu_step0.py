@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     exact_all = [r["rel"] for r in rows if r["model"].endswith("exact")]
     held = max(exact_all) < 1e-5 and min(paper_trained) > 10 * max(exact_all)
     lines.append("")
-    lines.append(f"Claim (paper rule approximate for SwiGLU, `exact` dense-equal): {'held' if held else 'did not hold'}. "
+    verdict = "held" if held else "did not hold"
+    lines.append(f"Claim (paper rule approximate for SwiGLU, `exact` dense-equal): {verdict}. "
                  f"Dense SwiGLU training: {a.steps} steps in {train_s / 60:.1f} min.")
     text = "\n".join(lines) + "\n"
     print(text)
