@@ -146,6 +146,10 @@ class WaveGlowConfig:
     data: WaveGlowDataConfig = field(default_factory=WaveGlowDataConfig)
     loss: WaveGlowLossConfig = field(default_factory=WaveGlowLossConfig)
     train: TrainerConfig = field(default_factory=_official_train)
+    freeze: list[str] = field(default_factory=list)
+    """parameter-name prefixes kept at their seeded initial values while training (ours, not the official's;
+    e.g. ``["upsample."]``: the demo's pretrained asset then need not store the upsampler, which is rebuilt
+    from the seed; see ``demo_assets/README.md``)"""
 
     def __post_init__(self) -> None:
         m, d = self.model, self.data

@@ -80,6 +80,25 @@ def init_from(model: WaveGlow, path: str | Path, cfg: WaveGlowConfig) -> WaveGlo
     return model
 
 
+def freeze(model: WaveGlow, prefixes: list[str]) -> list[str]:
+    """Keep the parameters named by ``prefixes`` (config ``freeze``) out of training; returns their names.
+
+    A prefix that names no parameter is an error, since a typo would otherwise train everything silently.
+    """
+    names = []
+    for prefix in prefixes:
+        hits = [n for n, p in model.named_parameters() if n.startswith(prefix)]
+        if not hits:
+            raise ValueError(f"freeze: {prefix!r} names no parameter of the model (e.g. 'upsample.')")
+        for n, p in model.named_parameters():
+            if n in hits:
+                p.requires_grad_(False)
+        names += hits
+    if names:
+        log.info("frozen at their initial values: %s", ", ".join(names))
+    return names
+
+
 def describe_run(cfg: WaveGlowConfig, env: DistEnv) -> str:
     """The line printed at start: global batch, per-GPU batch and precision (the paper: 24 on 8 GPUs, fp16)."""
     per_gpu, accum = cfg.data.batch_size, cfg.train.grad_accum
@@ -149,6 +168,7 @@ def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None, init_fro
             log.info("%s holds checkpoints: resuming from them; --init-from %s is ignored", run_dir, init_from_path)
         else:
             init_from(model, init_from_path, cfg)
+    freeze(model, cfg.freeze)
     if env.is_main:
         print(describe_run(cfg, env), flush=True)
     dataset = build_dataset(cfg, cfg.data.training_files)
