@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mandarin_testkit import fixture_lines
 
 from deepspeech.config import ModelConfig
 from deepspeech.features import make_vocab
@@ -19,7 +20,6 @@ from deepspeech.mandarin.text import (
     vocab_lang,
     vocab_spec,
 )
-from mandarin_testkit import fixture_lines
 from repro.text.ctc import CharVocab
 
 
@@ -63,7 +63,7 @@ def test_unseen_characters_map_to_unknown_and_are_listed():
 
 
 def test_a_bad_vocabulary_value_is_refused_by_the_config():
-    with pytest.raises(ValueError, match="model.vocab"):
+    with pytest.raises(ValueError, match=r"model\.vocab"):
         ModelConfig(vocab="mandarin")
 
 
@@ -79,5 +79,5 @@ def test_language_of_a_vocabulary_and_the_lang_check():
     assert vocab_lang(CharVocab.english()) == "en" and vocab_lang(build_vocab(["市场"])) == "cmn"
     check_lang(None, CharVocab.english(), "ckpt")
     check_lang("en", CharVocab.english(), "ckpt")
-    with pytest.raises(ValueError, match="English alphabet.*--lang en"):
+    with pytest.raises(ValueError, match=r"English alphabet.*--lang en"):
         check_lang("cmn", CharVocab.english(), "ckpt")
