@@ -13,7 +13,7 @@ the benchmark (seed 0); train a tiny retriever; evaluate it and BM25 on the test
 generators, with and without retrieval; best-first search on the test split with the oracle and both
 generators; print one table with the claim's verdict and write it to ``out/demo-leandojo/results.md``.
 
-Deviations from ReProver's generator training, for the toy only: the generator reads ``--num-retrieved`` (1)
+Deviations from ReProver's generator training, for the toy only: the generator reads ``--num-retrieved`` (3)
 premises instead of up to the byte budget, and premises are never dropped (``--p-drop`` 0; RP: 0.5), so that a
 2-layer model trained for minutes on CPU can learn to copy a lemma name from its input at all.
 
@@ -53,11 +53,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--num-symbols", type=int, default=80, help="toy benchmark: rewrite lemmas (each with 3 "
                    "look-alike distractors)")
     p.add_argument("--num-retrieved", type=int, default=None,
-                   help="premises put in the generator's input (default: 1 for toy, the config's 10 for fixture)")
+                   help="premises put in the generator's input (default: 3 for toy, the config's 10 for fixture)")
     p.add_argument("--p-drop", type=float, default=None,
                    help="premise drop rate in generator training (default: 0 for toy, the config's 0.5 = RP's "
                    "for fixture)")
-    p.add_argument("--retriever-steps", type=int, default=None, help="default: 500 (toy), 300 (fixture)")
+    p.add_argument("--retriever-steps", type=int, default=None, help="default: 1000 (toy), 300 (fixture)")
     p.add_argument("--generator-steps", type=int, default=None, help="default: 1500 (toy), 400 (fixture)")
     p.add_argument("--num-sampled-tactics", type=int, default=8)
     p.add_argument("--max-expansions", type=int, default=None, help="default: 10 (toy), 50 (fixture)")
@@ -68,9 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     toy = args.benchmark == "toy"
     args.split = args.split or ("novel_premises" if toy else "random")
-    args.retriever_steps = args.retriever_steps or (500 if toy else 300)
+    args.retriever_steps = args.retriever_steps or (1000 if toy else 300)
     args.generator_steps = args.generator_steps or (1500 if toy else 400)
-    args.num_retrieved = args.num_retrieved or (1 if toy else 10)
+    args.num_retrieved = args.num_retrieved or (3 if toy else 10)
     args.p_drop = args.p_drop if args.p_drop is not None else (0.0 if toy else 0.5)
     args.max_expansions = args.max_expansions or (10 if toy else 50)
     args.subsets = args.subsets or (["test"] if toy else ["test", "train"])
