@@ -47,7 +47,7 @@ def test_a_word_outside_the_lexicon_is_the_open_vocabulary_difference(tmp_path):
     fl = FlashlightDecoder(EN, arpa, 16, alpha=0.5, beta=1.0).decode(lp)
     assert ref == "the zebra sat" and "zebra" not in fl.split()
     why = explain(lp, fl, ref, EN, lm, 0.5, 1.0, lexicon)
-    assert why.reason == "oov"
+    assert why.reason == "oov" and why.q_reference > why.q_flashlight
 
 
 def test_every_difference_on_the_fixed_posteriorgrams_is_explained_and_the_winner_scores_higher(tmp_path):

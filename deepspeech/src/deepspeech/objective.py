@@ -4,11 +4,13 @@ Both decoders maximise Q(y) = ln p_ctc(y|x) + alpha ln p_lm(y) + beta |words(y)|
 differently, so on real posteriors they can disagree. ``explain`` scores both answers exactly (the CTC
 forward sum over all alignments, the LM with ``</s>``) and names the reason:
 
-- ``oov``: the reference's text has a word outside the flashlight lexicon (the LM's words). The reference
-  decodes an open vocabulary (such words are scored as ``<unk>``); the lexicon decoder cannot spell them.
 - ``reference_search``: the flashlight text scores higher, so the reference's beam lost it. Its beam ranks
-  prefixes without the LM's look-ahead on partial words and drops characters past ``cutoff_prob``.
-- ``flashlight_search``: the reference text scores higher; flashlight's beam lost it. Its beam ranks partial
+  prefixes without the LM's look-ahead on partial words, and it may keep misspelt prefixes alive because it
+  scores a word outside the LM as ``<unk>`` (the ARPA's ``<unk>`` probability) where flashlight forbids it.
+- ``oov``: the reference text scores higher and has a word outside the flashlight lexicon (the LM's words):
+  the open-vocabulary answer is better and the lexicon decoder cannot spell it (unknown-word score -inf).
+- ``flashlight_search``: the reference text scores higher, all its words are in the lexicon; flashlight's
+  beam lost it. Its beam ranks partial
   words by the best unigram they can still become (trie smearing), which favours prefixes of frequent words,
   and it merges hypotheses that share LM state and trie node (recombination), keeping one text for both.
 - ``tie``: equal scores within 1e-4 (either answer is right).
@@ -72,8 +74,10 @@ def explain(log_probs: np.ndarray, flashlight_text: str, reference_text: str, vo
     q_ref = objective(log_probs, reference_text, vocab, lm, alpha, beta)
     if flashlight_text == reference_text:
         return Difference("same", q_fl, q_ref)
-    if any(w not in lexicon for w in reference_text.lower().split()):
-        return Difference("oov", q_fl, q_ref)
     if abs(q_fl - q_ref) <= TIE:
         return Difference("tie", q_fl, q_ref)
-    return Difference("reference_search" if q_fl > q_ref else "flashlight_search", q_fl, q_ref)
+    if q_fl > q_ref:
+        return Difference("reference_search", q_fl, q_ref)
+    if any(w not in lexicon for w in reference_text.lower().split()):
+        return Difference("oov", q_fl, q_ref)
+    return Difference("flashlight_search", q_fl, q_ref)
