@@ -4,7 +4,10 @@ Steps (the corpus itself is made beforehand by ``python -m repro.data.synth ljsp
 
 1. split the corpus by id: the last ``n_test`` clips are held out, the rest are for training;
 2. train ``configs/tiny.json`` on CPU for a fixed number of steps (``--steps``, default the config's
-   ``train.max_steps``), so the numbers reproduce on any machine; a rerun starts fresh;
+   ``train.max_steps``), so the numbers reproduce on any machine; a rerun starts fresh. By default training
+   starts from the committed asset ``demo_assets/tiny_pretrained.pt`` (weights this project trained itself
+   for hours with ``configs/tiny_pretrain.json``; see ``demo_assets/README.md``) and fine-tunes it;
+   ``--steps 0`` only vocodes with it, ``--from-scratch`` ignores it;
 3. vocode every held-out clip from its real mel with the trained model, with the same model before training
    (identical initial weights), and with Griffin-Lim on the mel's pseudo-inverse (the classic baseline);
 4. score each against the real audio: STOI (intelligibility, ``pystoi``), NLL of the real audio (flows
@@ -35,7 +38,9 @@ from repro.train.config import to_dict
 from repro.viz import markdown_table, plot_loss_curves
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowConfig
+from waveglow.convert import save_converted
 from waveglow.data import build_mel_extractor
+from waveglow.demo_asset import ASSET, load_asset
 from waveglow.evaluate import distances
 from waveglow.infer import synthesize
 from waveglow.inference_model import WaveGlowInference
@@ -62,6 +67,8 @@ class DemoOptions:
     griffin_lim_iters: int = 30
     max_eval_seconds: float = 4.0
     """held-out clips are scored on their first seconds only, which bounds the evaluation time"""
+    pretrained: Path | None = None
+    """a demo asset (waveglow.demo_asset) to fine-tune (steps > 0) or only vocode with (steps 0); None: scratch"""
 
 
 def split_corpus(corpus: Path, out: Path, n_test: int) -> tuple[Path, list[Path]]:
@@ -160,6 +167,21 @@ def comparison_figure(mels: dict[str, np.ndarray], out_png: Path, hop_seconds: f
     return save_figure(fig, out_png)
 
 
+def how_trained(facts: dict) -> str:
+    """One phrase for the report: from scratch, fine-tuned from the pretrained asset, or only vocoding with it."""
+    here = (f"for {facts['steps']} steps ({facts['train_seconds']:.0f} s) on {facts['n_train']} synthetic "
+            "LJSpeech-like clips")
+    if facts.get("mode", "scratch") == "scratch":
+        return f"trained from scratch {here}"
+    pre = facts["pretrained"]
+    meta = pre.get("meta", {})
+    made = (f"the pretrained asset `{Path(pre['path']).name}` ({pre['steps']} steps, "
+            f"{meta.get('train_hours', '?')} h on CPU at git {meta.get('git', '?')}; see demo_assets/README.md)")
+    if facts["mode"] == "vocode":
+        return f"not trained here: only vocoding with {made}"
+    return f"fine-tuned from {made} {here}"
+
+
 def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) -> Path:
     """``report.md`` (what a reader opens) and ``report.json`` (what tests and the README read)."""
     atomic_write_text(out / "report.json", json.dumps({"summary": table, "clips": rows, **facts}, indent=2) + "\n")
@@ -167,8 +189,7 @@ def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) ->
     lines = [
         "# WaveGlow CPU demo",
         "",
-        f"Tiny WaveGlow ({facts['parameters']:,} parameters, `{facts['config']}`) trained for {facts['steps']} steps "
-        f"({facts['train_seconds']:.0f} s) on {facts['n_train']} synthetic LJSpeech-like clips; scored on "
+        f"Tiny WaveGlow ({facts['parameters']:,} parameters, `{facts['config']}`) {how_trained(facts)}; scored on "
         f"{facts['n_test']} held-out clips, vocoded from their real mels (sigma {facts['sigma']}).",
         "",
         markdown_table(table, ["system", "stoi", "nll", "mcd_db", "lsd_db"]),
@@ -203,29 +224,49 @@ def run_demo(opts: DemoOptions) -> dict:
     start = time.monotonic()
     out = opts.out
     out.mkdir(parents=True, exist_ok=True)
-    filelist, test_wavs = split_corpus(opts.corpus, out, opts.n_test)
+    filelist = out / "train_filelist.txt"  # written by split_corpus below
     overrides = [f"data.training_files={filelist}", "data.validation_files=", *opts.overrides]
     cfg = load_config(WaveGlowConfig, opts.config, overrides)
-    if (out / "run").exists():  # a demo always trains from scratch; the corpus is what is reused
+    pretrained, asset = None, None
+    if opts.pretrained is not None:
+        pretrained, asset = load_asset(opts.pretrained, cfg)  # before any work: a bad asset is one line, rc 2
+    if opts.steps == 0 and pretrained is None:
+        raise ValueError("--steps 0 only vocodes with a pretrained asset; give --steps N >= 1 with --from-scratch")
+    filelist, test_wavs = split_corpus(opts.corpus, out, opts.n_test)
+    if (out / "run").exists():  # a rerun starts fresh (from the seed or the asset); the corpus is reused
         log.info("removing the previous demo run %s", out / "run")
         shutil.rmtree(out / "run")
-    if opts.steps is not None:
+    if opts.steps is not None and opts.steps > 0:  # 0 (only with an asset) vocodes without training
         cfg.train.max_steps = opts.steps
     cfg.train.max_time_s = 0.0  # fixed steps, never a time budget: the numbers reproduce on any machine
-    untrained = build_model(cfg).for_inference()  # the trainer starts from these very weights
+    untrained = build_model(cfg).for_inference()  # from scratch, the trainer starts from these very weights
+    mode = "scratch" if pretrained is None else ("vocode" if opts.steps == 0 else "fine-tune")
+    for stale in ("pretrained_full.pt", "loss.png"):
+        (out / stale).unlink(missing_ok=True)
     t0 = time.monotonic()
-    trainer = run(cfg, out / "run")
+    steps, full = 0, None
+    if pretrained is not None:  # the asset as one of our checkpoints: the trainer's --init-from path reads it
+        full = save_converted(cfg.model, pretrained.state_dict(), out / "pretrained_full.pt", str(opts.pretrained),
+                              asset.get("steps"), full_config=cfg)
+    if mode == "vocode":
+        trained_nll = load_checkpoint(full)
+    else:
+        trainer = run(cfg, out / "run", init_from_path=full)
+        steps = trainer.state.step
+        trained_nll = load_checkpoint(trainer.last_checkpoint)
     train_seconds = time.monotonic() - t0
-    trained = load_checkpoint(trainer.last_checkpoint).for_inference()
-    trained_nll = load_checkpoint(trainer.last_checkpoint)
+    trained = trained_nll.for_inference()
     untrained_nll = build_model(cfg).eval()
     rows, mels = evaluate(trained, untrained, cfg, test_wavs, out, opts, nll_models=(trained_nll, untrained_nll))
     table = summarise(rows)
     comparison_figure(mels, out / "spectrograms.png", cfg.data.hop_length / cfg.data.sampling_rate)
-    plot_loss_curves(out / "run" / "metrics.jsonl", out / "loss.png", keys=["loss"])
+    if mode != "vocode":
+        plot_loss_curves(out / "run" / "metrics.jsonl", out / "loss.png", keys=["loss"])
     means = {r["system"]: r for r in table}
     beats = all(means["waveglow"][k] < means["untrained"][k] for k in ("mcd_db", "lsd_db"))
-    facts = {"config": str(opts.config.name), "overrides": list(opts.overrides), "steps": trainer.state.step,
+    facts = {"config": str(opts.config.name), "overrides": list(opts.overrides), "steps": steps, "mode": mode,
+             "pretrained": None if asset is None else {"path": str(opts.pretrained), "steps": asset.get("steps"),
+                                                       "meta": asset.get("meta", {})},
              "stoi_trained": means["waveglow"]["stoi"], "stoi_griffin_lim": means["griffin_lim"]["stoi"],
              "stoi_untrained": means["untrained"]["stoi"],
              "stoi_target_met": bool(means["waveglow"]["stoi"] >= STOI_TARGET),
@@ -250,13 +291,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None,
                    help="training steps (default: the config's train.max_steps); fixed, so reruns give the same digits")
     p.add_argument("--sigma", type=float, default=0.6, help="synthesis sigma (default 0.6)")
+    p.add_argument("--pretrained", type=Path, default=ASSET,
+                   help="demo asset to fine-tune from (--steps N) or only vocode with (--steps 0); default "
+                        "demo_assets/tiny_pretrained.pt, used when it exists")
+    p.add_argument("--from-scratch", action="store_true", help="ignore the pretrained asset; train from the seed")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. train.max_steps=100)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pick_threads()
     try:
+        pretrained = None
+        if not args.from_scratch and (args.pretrained != ASSET or ASSET.exists()):
+            pretrained = args.pretrained  # a path given on the command line must exist (checked in run_demo)
         facts = run_demo(DemoOptions(args.corpus, args.out, args.config, tuple(args.overrides), args.n_test,
-                                     args.steps, args.sigma))
+                                     args.steps, args.sigma, pretrained=pretrained))
     except (FileNotFoundError, ValueError) as e:  # a missing corpus, a bad override: one line, no trace
         print(f"error: {e}", file=sys.stderr)
         return 2
