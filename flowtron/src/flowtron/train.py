@@ -12,7 +12,6 @@ learning rate back to the config value on every restart (flowtron #39, #49).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -30,8 +29,8 @@ from flowtron.model import Flowtron
 from flowtron.warm_start import freeze_all_but, warm_start
 from repro.data.filelists import speaker_table
 from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
-from repro.train.cli import default_run_dir, train_arg_parser
+from repro.train import DistEnv, StepOutput, Trainer, init_distributed
+from repro.train.cli import train_main
 from repro.tts.alignment import alignment_scores
 from repro.tts.vocoder import GriffinLimVocoder
 from repro.viz.matrices import alignment_image
@@ -187,21 +186,8 @@ def run(cfg: FlowtronConfig, run_dir: Path, env: DistEnv | None = None, audio_ro
 def main(argv: list[str] | None = None) -> int:
     from flowtron.errors import user_errors
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    p = train_arg_parser("Train Flowtron (runs unchanged under torchrun).")
-    p.prog = "flowtron-train"
-    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    args: argparse.Namespace = p.parse_args(argv)
-    with user_errors("flowtron-train", args.debug):
-        cfg = load_config(FlowtronConfig, args.config, args.overrides)
-        run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
-        try:
-            trainer = run(cfg, run_dir)
-            if trainer.env.is_main:
-                print(f"trained to step {trainer.state.step}; checkpoints in {run_dir}")
-        finally:
-            close_distributed()
-    return 0
+    return train_main("flowtron-train", "Train Flowtron (runs unchanged under torchrun).",
+                      FlowtronConfig, run, user_errors, argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ the config, so inference uses the training list's mapping.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Callable
@@ -28,8 +27,8 @@ from mellotron.model import Mellotron
 from mellotron.warm_start import warm_start
 from repro.data.filelists import speaker_table
 from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
-from repro.train.cli import default_run_dir, train_arg_parser
+from repro.train import DistEnv, StepOutput, Trainer, init_distributed
+from repro.train.cli import train_main
 from repro.tts.alignment import alignment_scores
 from repro.tts.loss import guided_attention_loss, tacotron2_loss
 from repro.tts.vocoder import GriffinLimVocoder
@@ -138,21 +137,8 @@ def run(cfg: MellotronConfig, run_dir: Path, env: DistEnv | None = None, audio_r
 def main(argv: list[str] | None = None) -> int:
     from mellotron.errors import user_errors
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    p = train_arg_parser("Train Mellotron (runs unchanged under torchrun).")
-    p.prog = "mellotron-train"
-    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    args: argparse.Namespace = p.parse_args(argv)
-    with user_errors("mellotron-train", args.debug):
-        cfg = load_config(MellotronConfig, args.config, args.overrides)
-        run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
-        try:
-            trainer = run(cfg, run_dir)
-            if trainer.env.is_main:
-                print(f"trained to step {trainer.state.step}; checkpoints in {run_dir}")
-        finally:
-            close_distributed()
-    return 0
+    return train_main("mellotron-train", "Train Mellotron (runs unchanged under torchrun).",
+                      MellotronConfig, run, user_errors, argv)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ dataclass (unknown keys are errors), never through ad-hoc flags.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from repro.train.config import load_config
 
@@ -52,3 +55,28 @@ def parse_train_args(description: str, argv: list[str] | None = None) -> TrainAr
 def load_run_config(cls: type[T], args: TrainArgs) -> T:
     """The config for this run: the JSON file plus overrides, validated by the dataclass."""
     return load_config(cls, args.config_path, args.overrides)
+
+
+def train_main(prog: str, description: str, config_cls: type[T], run: Callable[[T, Path], Any],
+               user_errors: Callable[[str, bool], AbstractContextManager], argv: list[str] | None = None) -> int:
+    """The whole ``<paper>-train`` entry point: parse, load the config, train (resuming the run folder), and
+    leave the process group; a bad config or file is one line with exit code 2 through ``user_errors``.
+
+    ``run(cfg, run_dir)`` returns the trainer (``.env.is_main``, ``.state.step``)."""
+    from repro.train.distributed import close_distributed
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = train_arg_parser(description)
+    p.prog = prog
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    args = p.parse_args(argv)
+    with user_errors(prog, args.debug):
+        cfg = load_config(config_cls, args.config, args.overrides)
+        run_dir = args.run_dir or default_run_dir(args.config, args.overrides)
+        try:
+            trainer = run(cfg, run_dir)
+            if trainer.env.is_main:
+                print(f"trained to step {trainer.state.step}; checkpoints in {run_dir}")
+        finally:
+            close_distributed()
+    return 0
