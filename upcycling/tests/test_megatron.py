@@ -373,3 +373,18 @@ def test_paper_launch_dry_run_prints_the_torchrun_command_and_refuses_a_missing_
     assert main(["--recipe", "E8G1T2", "--megatron-lm", str(tmp_path), "--load", "/d", "--save", "/s",
                  "--data-path", "/a", "--tokenizer-model", "/t"]) == 2
     assert "pretrain_gpt.py not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_megatron_core_loads_our_torch_dist_checkpoint_at_tensor_and_expert_parallel_2():
+    """2 forked gloo ranks in a fresh process (megatron_parallel_check.py): TP=2 dense and EP=2 MoE."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("megatron.core")
+    script = os.path.join(os.path.dirname(__file__), "megatron_parallel_check.py")
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    print(proc.stdout)
+    lines = [line for line in proc.stdout.splitlines() if "max_abs_diff=" in line]
+    assert proc.returncode == 0 and len(lines) == 2, proc.stdout + proc.stderr[-3000:]
