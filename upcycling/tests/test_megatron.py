@@ -48,13 +48,13 @@ def _random_state(cfg: GPTConfig, moe: MoEConfig | None) -> dict[str, torch.Tens
     return model.state_dict()
 
 
-@pytest.mark.parametrize("name", list(CASES))
-@pytest.mark.parametrize("naming", NAMINGS)
-@pytest.mark.parametrize("experts", EXPERT_LAYOUTS)
+LAYOUT_CASES = [(n, naming, e) for n in CASES for naming in NAMINGS
+                for e in (EXPERT_LAYOUTS if CASES[n][1] is not None else ("sequential",))]
+
+
+@pytest.mark.parametrize(("name", "naming", "experts"), LAYOUT_CASES)
 def test_megatron_layout_round_trips_bit_for_bit(name, naming, experts):
     cfg, moe = CASES[name]
-    if experts != "sequential" and moe is None:
-        pytest.skip("expert layouts apply to MoE models")
     ours = _random_state(cfg, moe)
     meg = to_megatron(ours, cfg, moe, naming=naming, experts=experts)
     assert not any(v.numel() == 0 for v in meg.values())
@@ -345,6 +345,16 @@ def test_cli_upcycles_into_a_megatron_folder_and_reads_it_back(tmp_path, capsys)
     want = upcycle_state_dict(dense, cfg, moe, glu_scaling="exact", generator=torch.Generator().manual_seed(3))
     assert back["config"]["moe"]["num_experts"] == 4 and back["config"]["moe"]["router_order"] == "topk_softmax"
     assert back["model"].keys() == want.keys() and all(torch.equal(back["model"][k], want[k]) for k in want)
+    # a Megatron folder is an upcycling source like ours (upcycle upcycle --dense, train.py --init-from)
+    assert main(["upcycle", "--dense", str(tmp_path / "meg"), "--out", str(tmp_path / "again.pt"), "--moe",
+                 "E2G2T2"]) == 2  # already an MoE: refused, naming both
+    assert "already an MoE" in capsys.readouterr().err
+    assert main(["to-megatron", "--model", str(src), "--out", str(tmp_path / "meg_dense"), "--format", "legacy"]) == 0
+    assert main(["upcycle", "--dense", str(tmp_path / "meg_dense"), "--out", str(tmp_path / "up.pt"), "--moe",
+                 "E2G2T2", "--router", "topk-softmax", "--glu-scaling", "exact", "--seed", "3"]) == 0
+    up = torch.load(tmp_path / "up.pt", weights_only=True)["model"]
+    assert all(torch.equal(up[k], want[k]) for k in want)
+    capsys.readouterr()
     # refusals: one line, exit code 2
     assert main(["from-megatron", "--load", str(tmp_path / "meg"), "--out", str(tmp_path / "back.pt")]) == 2
     assert main(["from-megatron", "--load", str(tmp_path), "--out", str(tmp_path / "x.pt")]) == 2

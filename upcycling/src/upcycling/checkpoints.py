@@ -25,8 +25,8 @@ from upcycling.upcycle import upcycle_state_dict
 
 log = logging.getLogger(__name__)
 
-SOURCES_HELP = ("a checkpoint written by upcycling's train.py or `upcycle upcycle`, or a Hugging Face model folder "
-                "(Llama, Nemotron, Mixtral, Qwen2-MoE)")
+SOURCES_HELP = ("a checkpoint written by upcycling's train.py or `upcycle upcycle`, a Hugging Face model folder "
+                "(Llama, Nemotron, Mixtral, Qwen2-MoE) or a Megatron-LM GPT save folder")
 
 
 def read_checkpoint_configs(state: dict, source: str) -> tuple[GPTConfig, MoEConfig | None]:
@@ -39,8 +39,14 @@ def read_checkpoint_configs(state: dict, source: str) -> tuple[GPTConfig, MoECon
 
 
 def read_source(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], GPTConfig, MoEConfig | None]:
-    """Weights and configs of an upcycling source: one of our checkpoint files or an HF folder."""
+    """Weights and configs of an upcycling source: one of our checkpoint files, an HF folder or a Megatron-LM
+    save folder (``torch_dist`` or legacy)."""
     p = Path(path)
+    if p.is_dir() and any((p / m).exists() for m in ("latest_checkpointed_iteration.txt", "metadata.json",
+                                                     "mp_rank_00")):
+        from upcycling.megatron.checkpoint import load
+
+        return load(p)  # a Megatron-LM save folder or one of its iter_N folders
     if p.is_dir():
         from upcycling.hf.ours import load_hf
 
