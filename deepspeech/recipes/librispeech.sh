@@ -21,7 +21,8 @@ lm() { # modified Kneser-Ney of the LibriSpeech LM corpus (librispeech-lm-norm.t
   # counts stream through sorted files in $RUN/lm_tmp (tens of GB of disk, bounded memory)
   "$PY" -m deepspeech.lm_corpus --root "$DATA"
   mkdir -p "$RUN/lm_tmp"
-  "$PY" -m deepspeech.ngram --text "$DATA/librispeech-lm/librispeech-lm-norm.txt.gz" --order "$LM_ORDER" \
+  # a fixed glibc mmap threshold keeps the resident size flat (see deepspeech/kneser_ney.py)
+  MALLOC_MMAP_THRESHOLD_=65536 "$PY" -m deepspeech.ngram --text "$DATA/librispeech-lm/librispeech-lm-norm.txt.gz" --order "$LM_ORDER" \
     --out "$LM" --tmpdir "$RUN/lm_tmp"; }
 ckpt() { # the checkpoint with the best dev WER (train/best.pt), else the newest one
   if [[ -f $RUN/train/best.pt ]]; then echo "$RUN/train/best.pt"; else echo "$RUN/train"; fi; }

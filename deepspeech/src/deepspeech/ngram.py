@@ -174,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--text {args.text}: no such file")
     if args.order < 1 or args.memory_rows < 2:
         parser.error("--order must be >= 1 and --memory-rows >= 2")
-    kneser_ney.limit_heap_growth()
     try:
         out = build_arpa(args.text, args.out, args.order, args.memory_rows, args.tmpdir)
     except (ValueError, UnicodeDecodeError) as e:
