@@ -165,16 +165,16 @@ def train_arm(name: str, corpus: Path, out: Path, steps: int, val_every: int, pr
 
 def run_demo(out: Path, steps: int = 400, val_every: int = 50, resume: bool = False,
              overrides: list[str] | None = None, prior_steps: int | None = None) -> dict:
+    prior_steps = steps // 2 if prior_steps is None else prior_steps
+    if not 0 < prior_steps < steps or prior_steps % val_every:
+        raise ValueError(f"--prior-steps {prior_steps} must lie between 0 and --steps {steps} and be a multiple of "
+                         f"--val-every {val_every}; e.g. python -m flowtron.demo --steps 400 --prior-steps 200")
     start = time.monotonic()
     threads = pick_threads()
     torch.manual_seed(0)
     corpus = build_corpus(out / "corpus", CorpusSpec())
     t_corpus = time.monotonic() - start
     arms, formed, tables = {}, {}, {}
-    prior_steps = steps // 2 if prior_steps is None else prior_steps
-    if not 0 < prior_steps < steps or prior_steps % val_every:
-        raise ValueError(f"--prior-steps {prior_steps} must lie between 0 and --steps {steps} and be a multiple of "
-                         f"--val-every {val_every}; e.g. python -m flowtron.demo --steps 400 --prior-steps 200")
     for name, first in (("prior", prior_steps), ("no_prior", 0)):
         cfg, model, run_dir = train_arm(name, corpus, out, steps, val_every, first, resume, overrides or [])
         arms[name] = (cfg, model)
