@@ -40,3 +40,19 @@ def test_the_seed_table_reports_mean_spread_and_the_per_seed_gap_to_dense():
     table = _seed_table(arms, results, pre, 3)
     assert "1.3100 ± 0.0100 (3)" in table and "1.2800 ± 0.0100 (3)" in table
     assert "1.3000, 1.3200, 1.3100" in table and "-2.29% ± 0.75" in table
+
+
+def test_the_options_suite_sets_one_option_per_arm_and_shares_the_demos_runs(tmp_path):
+    import dataclasses
+
+    from upcycling.experiments import ARMS, arm_config, base_config
+
+    base = base_config(str(tmp_path / "t.bin"), "cpu")
+    cfgs = {a.name: arm_config(base, a, "dense.pt", 10) for a in ARMS["options"]}
+    demo = {a.name: arm_config(base, a, "dense.pt", 10) for a in ARMS["demo"]}
+    for name in demo:  # same folder name, same config: the demo's finished runs are reused, not retrained
+        assert dataclasses.asdict(cfgs[name]) == dataclasses.asdict(demo[name])
+    shared, every, biased = (cfgs[n].moe for n in ("E8G1T1-shared1", "E8G1T2-every2", "E8G1T2-expertbias"))
+    assert (shared.topk, shared.shared_experts, shared.beyond_paper()) == (1, 1, ["moe.shared_experts=1"])
+    assert every.moe_layers(base.model.n_layers) == [0, 2] and every.beyond_paper() == ["moe.moe_every=2"]
+    assert biased.expert_bias and biased.aux_loss_coeff == 0.0 and biased.expert_bias_rate == 1e-3

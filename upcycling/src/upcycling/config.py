@@ -90,7 +90,12 @@ class GPTConfig:
 
 @dataclass
 class MoEConfig:
-    """The routed MLP that replaces every dense MLP (Megatron `moe_layer_freq` = 1)."""
+    """The routed MLP that replaces the dense MLPs (every one by default: Megatron `moe_layer_freq` = 1).
+
+    Three options beyond the paper's setting, all off by default so the paper's configs are unchanged:
+    shared experts (DeepSeekMoE, Qwen2-MoE), MoE only in every k-th layer (Megatron ``--moe-layer-freq``, the
+    interleaving of GShard/Switch), and aux-loss-free balancing with a per-expert selection bias (DeepSeek-V3).
+    """
 
     num_experts: int = 8
     """N = E·G routed experts (Megatron `--num-experts`, HF `num_local_experts`/`num_experts`)"""
@@ -110,6 +115,19 @@ class MoEConfig:
     """None = dropless (the paper's setting); else capacity per expert = ceil(tokens·T/N·cf)"""
     drop_policy: str = "probs"
     """which tokens an over-full expert drops: lowest routing probability (probs) or latest (position)"""
+    shared_experts: int = 0
+    """S always-on experts of the routed width F/G beside the routed ones, run as one MLP of width S·F/G
+    whose output is added to the routed output (DeepSeekMoE; Megatron ``--moe-shared-expert-intermediate-size``
+    = S·F/G). Upcycled from the dense MLP too (``upcycling.upcycle``), which needs S a multiple of G"""
+    moe_every: int = 1
+    """MoE layer frequency k: layer i is an MoE layer iff i % k == 0, the others keep the dense MLP
+    (Megatron ``--moe-layer-freq k``); 1 = every layer (the paper)"""
+    expert_bias: bool = False
+    """aux-loss-free balancing (DeepSeek-V3, Megatron ``--moe-router-enable-expert-bias``): a per-expert fp32
+    bias added to the router scores for the top-T choice only (the combine weights stay unbiased), moved
+    after every optimizer step by ``expert_bias_rate`` · sign(mean load − expert load)"""
+    expert_bias_rate: float = 1e-3
+    """γ of the bias update (DeepSeek-V3 and Megatron ``--moe-router-bias-update-rate``: 1e-3)"""
 
     def __post_init__(self) -> None:
         if self.num_experts < 1 or self.topk < 1 or self.granularity < 1:
@@ -129,6 +147,20 @@ class MoEConfig:
             raise ValueError(f"moe.topk={self.topk} exceeds moe.num_experts={self.num_experts}")
         if self.capacity_factor is not None and self.capacity_factor <= 0:
             raise ValueError(f"moe.capacity_factor must be > 0 or null (dropless), got {self.capacity_factor}")
+        if self.shared_experts < 0:
+            raise ValueError(f"moe.shared_experts must be >= 0 (0 = none), got {self.shared_experts}")
+        if self.moe_every < 1:
+            raise ValueError(f"moe.moe_every must be >= 1 (1 = every layer is MoE), got {self.moe_every}")
+        if not self.expert_bias_rate > 0:
+            raise ValueError(f"moe.expert_bias_rate must be > 0 (DeepSeek-V3: 1e-3), got {self.expert_bias_rate}")
+
+    def is_moe_layer(self, layer: int) -> bool:
+        """Whether decoder layer ``layer`` (0-based) is an MoE layer: ``layer % moe_every == 0`` (Megatron)."""
+        return layer % self.moe_every == 0
+
+    def moe_layers(self, n_layers: int) -> list[int]:
+        """The MoE layers of an ``n_layers`` stack, in order."""
+        return [i for i in range(n_layers) if self.is_moe_layer(i)]
 
     @property
     def expansion_rate(self) -> float:
@@ -144,8 +176,19 @@ class MoEConfig:
             )
         return dense_ffn_hidden // self.granularity
 
+    def beyond_paper(self) -> list[str]:
+        """The options set away from the paper's layout (shared experts, interleaving, expert bias), as
+        ``field=value``; exporters that write only the paper's layout refuse a non-empty list."""
+        out = [f"moe.shared_experts={self.shared_experts}"] if self.shared_experts else []
+        out += [f"moe.moe_every={self.moe_every}"] if self.moe_every != 1 else []
+        return out + (["moe.expert_bias=true"] if self.expert_bias else [])
+
+    def shared_ffn_hidden(self, dense_ffn_hidden: int) -> int:
+        """Width of the shared-expert MLP, S·F/G (0 without shared experts)."""
+        return self.shared_experts * self.expert_ffn_hidden(dense_ffn_hidden)
+
     def name(self) -> str:
-        """The paper's E·G·T name, e.g. E8G1T2 (E printed as an integer when it is one)."""
+        """The paper's E·G·T name, e.g. E8G1T2 (E printed as an integer when it is one); routed experts only."""
         e = self.expansion_rate
         e_txt = str(int(e)) if e == int(e) else f"{e:g}"
         return f"E{e_txt}G{self.granularity}T{self.topk}"

@@ -9,7 +9,11 @@ first two arms of the full suite with identical configs, so `make reproduce` aft
 Arms (paper §3): the reference arm is E8G1T2, softmax-then-topK, weight scaling, LR reset to
 the pretraining peak + cosine. (a) dense continued training (same LR recipe) vs the reference;
 (b) topK-then-softmax; (c) E8G8T8 and E8G1T2 with and without weight scaling; (d) constant LR at the
-pretraining minimum. Continuation arms are independent, so they run ``jobs`` at a time, one thread each
+pretraining minimum. The ``options`` suite adds the layouts beyond the paper's main runs (issue 18 item 8),
+each against the same reference and dense arms: (e) a shared expert, E8G1T1 + 1 shared (DeepSeekMoE: the same
+two active experts per token as E8G1T2, one of them always on); (f) MoE in every second layer (Megatron
+``--moe-layer-freq 2``); (g) aux-loss-free balancing (DeepSeek-V3 expert bias, γ = 1e-3, α = 0).
+Continuation arms are independent, so they run ``jobs`` at a time, one thread each
 (on 2 shared cores one thread per process is several times faster than two threads fighting).
 """
 
@@ -45,6 +49,8 @@ class Arm:
     router: str = "softmax_topk"
     scaling: bool = True
     lr: str = "reset"
+    options: tuple[tuple[str, object], ...] = ()
+    """further ``MoEConfig`` fields as (name, value) pairs, e.g. (("moe_every", 2),)"""
 
 
 REFERENCE = Arm("E8G1T2", "a b c d", "E8G1T2")
@@ -57,6 +63,12 @@ ARMS = {
         Arm("E8G8T8", "c", "E8G8T8"),
         Arm("E8G8T8-noscale", "c", "E8G8T8", scaling=False),
         Arm("E8G1T2-constlr", "d", "E8G1T2", lr="constant"),
+    ],
+    "options": [
+        Arm("dense", "e f g", None), Arm("E8G1T2", "e f g", "E8G1T2"),
+        Arm("E8G1T1-shared1", "e", "E8G1T1", options=(("shared_experts", 1),)),
+        Arm("E8G1T2-every2", "f", "E8G1T2", options=(("moe_every", 2),)),
+        Arm("E8G1T2-expertbias", "g", "E8G1T2", options=(("expert_bias", True), ("aux_loss_coeff", 0.0))),
     ],
 }
 
@@ -73,7 +85,8 @@ def arm_config(base: RunConfig, arm: Arm, dense_ckpt: str, steps: int) -> RunCon
     cfg.train.max_steps = steps
     cfg.init.init_from, cfg.init.weight_scaling = dense_ckpt, arm.scaling
     if arm.moe is not None:
-        cfg = dataclasses.replace(cfg, moe=MoEConfig.from_notation(arm.moe, router_order=arm.router))
+        cfg = dataclasses.replace(cfg, moe=MoEConfig.from_notation(arm.moe, router_order=arm.router,
+                                                                   **dict(arm.options)))
     peak, floor = base.train.optimizer.lr, base.train.optimizer.lr * base.train.schedule.min_lr_ratio
     if arm.lr == "constant":  # the paper's constant-LR recipe: the pretraining minimum, held
         cfg.train.optimizer.lr = floor
@@ -115,12 +128,13 @@ def train_once(cfg: RunConfig, run_dir: str, threads: int) -> dict:
 
 
 def _active_params(cfg: RunConfig, n_params: int) -> int:
-    """Parameters a token touches: the T of N experts in each MoE layer, the router, everything else."""
+    """Parameters a token touches: the T of N routed experts in each MoE layer, the router, the shared experts,
+    everything else (dense layers of an interleaved model whole)."""
     if cfg.moe is None:
         return n_params
     m, moe = cfg.model, cfg.moe
     per_expert = (3 if m.activation == "swiglu" else 2) * m.hidden * moe.expert_ffn_hidden(m.ffn_hidden)
-    return n_params - m.n_layers * (moe.num_experts - moe.topk) * per_expert
+    return n_params - len(moe.moe_layers(m.n_layers)) * (moe.num_experts - moe.topk) * per_expert
 
 
 def run_name(arm: Arm, seed_index: int) -> str:

@@ -154,7 +154,12 @@ def dense_mlp_factory(cfg: GPTConfig, layer: int) -> nn.Module:
 
 
 def moe_mlp_factory(moe: MoEConfig) -> MLPFactory:
+    """MoE layers where ``moe.is_moe_layer(layer)`` (every layer unless ``moe.moe_every`` > 1), dense MLPs
+    (keys ``fc1``/``fc2``, as in the dense model) elsewhere."""
+
     def build(cfg: GPTConfig, layer: int) -> nn.Module:
+        if not moe.is_moe_layer(layer):
+            return DenseMLP(cfg)
         return MoELayer(cfg.hidden, moe.expert_ffn_hidden(cfg.ffn_hidden), cfg.activation, cfg.bias, moe,
                         init_std=cfg.init_std)
 
@@ -205,7 +210,7 @@ class GPTOutput:
     logits: torch.Tensor
     """[B, S, V]"""
     moe: list[MoEStats] = field(default_factory=list)
-    """one entry per MoE layer (empty for the dense model)"""
+    """one entry per MoE layer, in layer order (empty for the dense model)"""
 
 
 class GPT(nn.Module):

@@ -29,6 +29,7 @@ from repro.train.checkpoint import FORMAT
 from upcycling.checkpoints import check_same_model, read_checkpoint_configs
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import GPT, Rotary, build_model
+from upcycling.moe.router import Router
 from upcycling.upcycle import check_moe_shape, upcycle_mlp, virtual_group_router, weight_factors
 
 log = logging.getLogger(__name__)
@@ -82,20 +83,24 @@ class LazyUpcycledSource:
                              "scale.meta_init=false to start from it as is)")
         self.dense, self.cfg, self.moe = state["model"], cfg, moe
         self._layer: tuple[int, dict[str, torch.Tensor]] | None = None
+        self.weight_scaling = weight_scaling
         if moe is not None:
             check_moe_shape(cfg.ffn_hidden, moe)
             self.factors = weight_factors(moe, cfg.activation, weight_scaling=weight_scaling, glu_scaling=glu_scaling)
-            gen = torch.Generator().manual_seed(seed)  # the draw order of upcycle_state_dict: layer 0, 1, ...
-            self.routers = [virtual_group_router(moe, cfg.hidden, router_init_std, gen) for _ in range(cfg.n_layers)]
+            gen = torch.Generator().manual_seed(seed)  # the draw order of upcycle_state_dict: MoE layers in order
+            self.routers = {i: virtual_group_router(moe, cfg.hidden, router_init_std, gen)
+                            for i in moe.moe_layers(cfg.n_layers)}
 
     def __call__(self, key: str) -> torch.Tensor:
         if self.moe is None or ".mlp." not in key:
             return self.dense[key]
         layer = int(key.split(".")[1])
+        if not self.moe.is_moe_layer(layer):
+            return self.dense[key]
         if self._layer is None or self._layer[0] != layer:
             prefix = f"layers.{layer}.mlp."
             self._layer = (layer, upcycle_mlp(self.dense, prefix, self.cfg, self.moe, self.routers[layer],
-                                              self.factors))
+                                              self.factors, weight_scaling=self.weight_scaling))
         return self._layer[1][key]
 
 
@@ -111,10 +116,13 @@ def fsdp_shard(model: GPT, precision: str) -> None:
 
 
 def reset_buffers(model: nn.Module) -> None:
-    """Recompute the non-persistent buffers (RoPE tables) that ``to_empty`` leaves uninitialised."""
+    """Recompute the buffers ``to_empty`` leaves uninitialised: RoPE tables, and the routers' expert biases
+    (0 at upcycling, as ``upcycle_state_dict`` writes them)."""
     for m in model.modules():
         if isinstance(m, Rotary):
             m.reset_tables()
+        if isinstance(m, Router) and m.expert_bias is not None:
+            m.expert_bias.zero_()
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ when the config has an ``moe`` section) or from random weights.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 
@@ -25,14 +26,19 @@ from upcycling.config import RunConfig
 from upcycling.data import TokenFile, train_loader, val_batches
 from upcycling.loss import lm_loss, total_loss
 from upcycling.model import GPT, build_model
+from upcycling.moe.balance import ExpertBiasBalancer
 
 log = logging.getLogger(__name__)
 
 
-def step_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> StepOutput:
+def step_fn(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor],
+            balancer: ExpertBiasBalancer | None = None) -> StepOutput:
+    """LM + aux loss and the routing metrics; ``balancer`` (moe.expert_bias) records the expert counts."""
     x, y = batch
     out = model(x)
     loss, metrics = total_loss(out, y)
+    if balancer is not None:
+        balancer.record(out.moe)
     for i, stats in enumerate(out.moe):
         n = stats.load.numel()
         # load × N: 1.0 everywhere is perfect balance; max shows the hottest expert, min a dying one
@@ -123,6 +129,10 @@ def run(cfg: RunConfig, run_dir: str | Path) -> Trainer:
     loader = train_loader(tokens, cfg.data.seq_len, cfg.data.batch_size, seed=cfg.train.seed, rank=env.rank,
                           world_size=env.world_size)
     val = make_val_fn(val_batches(tokens, cfg.data.seq_len, cfg.data.batch_size, cfg.data.val_batches))
-    trainer = Trainer(cfg.train, model, step_fn, loader, run_dir, val_fn=val, full_config=cfg, env=env)
+    balancer = ExpertBiasBalancer(model)  # empty unless moe.expert_bias
+    fn = functools.partial(step_fn, balancer=balancer) if balancer else step_fn
+    trainer = Trainer(cfg.train, model, fn, loader, run_dir, val_fn=val, full_config=cfg, env=env)
+    if balancer:
+        balancer.attach(trainer.optimizer)  # b moves once per optimizer step (DeepSeek-V3)
     trainer.fit()
     return trainer

@@ -21,6 +21,18 @@ s ≈ E·G²/T for softmax-then-topK (each weight ≈ 1/N). Two rules undo it:
   and down by s^(1/2). The MLP is linear in up and in down whatever the activation, so the output grows by
   exactly s and topK-then-softmax upcycling starts as the dense function.
 
+Shared experts (``moe.shared_experts`` = S, an option beyond the paper): the shared MLP of width S·F/G holds
+the dense shards j mod G for j < S, i.e. S/G full copies of the dense MLP (S must be a multiple of G). The
+layer output is then shared + routed, so each half is made to carry half of the dense output: with weight
+scaling, the routed experts' down projection gets an extra factor 1/2 on top of the rule above and the
+shared down projection G/(2S). Only the down projections change, and the MLP is linear in them whatever the
+activation, so the split adds no error of its own (step 0 is as exact as the routed rule alone). Without
+weight scaling both are copied unscaled. The shared fc2 bias starts at 0 (the routed experts carry it).
+
+MoE layer frequency (``moe.moe_every`` = k): only layers i with i % k == 0 are upcycled (and draw a router);
+the others keep their dense ``fc1``/``fc2`` as they are. Expert bias (``moe.expert_bias``): each router's
+``expert_bias`` starts at 0 in fp32.
+
 The fc1 bias is sharded and scaled with its rows of W1; the fc2 bias is copied unscaled to every expert,
 because each expert adds it once and the routing weights then sum it back to the dense bias (exactly so for
 topK-then-softmax).
@@ -56,6 +68,11 @@ def check_moe_shape(ffn_hidden: int, moe: MoEConfig) -> None:
             f"num_experts N={moe.num_experts} is not a multiple of granularity G={g}: experts come in virtual "
             f"groups of G shards; use N = E·G (e.g. N={g * max(1, moe.num_experts // g)})"
         )
+    if moe.shared_experts % g:
+        raise ValueError(
+            f"moe.shared_experts={moe.shared_experts} is not a multiple of granularity G={g}: upcycled shared "
+            f"experts are whole copies of the dense MLP (G shards each); use moe.shared_experts={g} (or 0)"
+        )
 
 
 def activation_scale(moe: MoEConfig) -> float:
@@ -88,6 +105,14 @@ def weight_factors(moe: MoEConfig, activation: str, *, weight_scaling: bool = Tr
     else:
         a = dict.fromkeys(("gate", "up", "down"), weight_scale(moe, activation))
     return a if gated else {"up": a["up"], "down": a["down"]}
+
+
+def shared_split(moe: MoEConfig, weight_scaling: bool = True) -> tuple[float, float]:
+    """(extra factor on the routed down projections, factor on the shared down projection): (1/2, G/(2S))
+    with shared experts and weight scaling, so each part carries half of the dense output; else (1, 1)."""
+    if not moe.shared_experts or not weight_scaling:
+        return 1.0, 1.0
+    return 0.5, moe.granularity / (2.0 * moe.shared_experts)
 
 
 def shard_rows(t: torch.Tensor, g: int, shard: int) -> torch.Tensor:
@@ -145,25 +170,47 @@ def _fc1_experts(fc1: torch.Tensor, n: int, g: int, factors: dict[str, float]) -
     return torch.stack([shards[j % g] for j in range(n)])  # expert j ← shard j mod G
 
 
+def _shared_fc1(fc1: torch.Tensor, s: int, g: int, gated: bool) -> torch.Tensor:
+    """Dense fc1 weight [F1, h] or bias [F1] → the shared MLP's [S·F1/G, ...]: shards j mod G for j < S, unscaled;
+    SwiGLU keeps the [gate; up] layout over the whole shared width."""
+    halves = fc1.chunk(2, dim=0) if gated else (fc1,)
+    return torch.cat([torch.cat([shard_rows(part, g, j % g) for j in range(s)]) for part in halves])
+
+
 def upcycle_mlp(
     dense: dict[str, torch.Tensor], prefix: str, cfg: GPTConfig, moe: MoEConfig, router: torch.Tensor,
-    factors: dict[str, float],
+    factors: dict[str, float], *, weight_scaling: bool = True,
 ) -> dict[str, torch.Tensor]:
-    """The MoE tensors of one layer from the dense ``{prefix}fc1.*``/``{prefix}fc2.*`` (``router``: [N, h])."""
-    f, h, g, n = cfg.ffn_hidden, cfg.hidden, moe.granularity, moe.num_experts
+    """The MoE tensors of one layer from the dense ``{prefix}fc1.*``/``{prefix}fc2.*`` (``router``: [N, h]);
+    ``weight_scaling`` only decides the shared/routed split (``shared_split``)."""
+    f, h, g, n, s = cfg.ffn_hidden, cfg.hidden, moe.granularity, moe.num_experts, moe.shared_experts
     f1 = 2 * f if cfg.activation == "swiglu" else f
-    w1 = _fc1_experts(_get(dense, f"{prefix}fc1.weight", (f1, h)), n, g, factors)  # [N, F1/G, h]
-    down = scaled_shards(_get(dense, f"{prefix}fc2.weight", (h, f)), g, factors["down"], cols=True)  # G × [h, F/G]
+    routed_mult, shared_mult = shared_split(moe, weight_scaling)
+    fc1 = _get(dense, f"{prefix}fc1.weight", (f1, h))
+    fc2 = _get(dense, f"{prefix}fc2.weight", (h, f))
+    w1 = _fc1_experts(fc1, n, g, factors)  # [N, F1/G, h]
+    down = scaled_shards(fc2, g, factors["down"] * routed_mult, cols=True)  # G × [h, F/G]
     out = {
         f"{prefix}router.weight": router,
         f"{prefix}experts.w1": w1,
         f"{prefix}experts.w2": torch.stack([down[j % g] for j in range(n)]),  # [N, h, F/G]
     }
+    if s:
+        shared_down = torch.cat([shard_cols(fc2, g, j % g) for j in range(s)], dim=1)  # [h, S·F/G]
+        out[f"{prefix}shared_experts.fc1.weight"] = _shared_fc1(fc1, s, g, cfg.activation == "swiglu")
+        out[f"{prefix}shared_experts.fc2.weight"] = shared_down.float() * shared_mult
     if cfg.bias:
-        out[f"{prefix}experts.b1"] = _fc1_experts(_get(dense, f"{prefix}fc1.bias", (f1,)), n, g, factors)
+        b1 = _get(dense, f"{prefix}fc1.bias", (f1,))
+        out[f"{prefix}experts.b1"] = _fc1_experts(b1, n, g, factors)
         out[f"{prefix}experts.b2"] = _get(dense, f"{prefix}fc2.bias", (h,)).expand(n, h)  # replicated, unscaled
-    dtype = dense[f"{prefix}fc1.weight"].dtype
-    return {k: v.to(dtype).contiguous() for k, v in out.items()}
+        if s:
+            out[f"{prefix}shared_experts.fc1.bias"] = _shared_fc1(b1, s, g, cfg.activation == "swiglu")
+            out[f"{prefix}shared_experts.fc2.bias"] = torch.zeros(h)  # the routed experts carry the dense bias
+    dtype = fc1.dtype
+    out = {k: v.to(dtype).contiguous() for k, v in out.items()}
+    if moe.expert_bias:
+        out[f"{prefix}router.expert_bias"] = torch.zeros(n)  # fp32 whatever the weights' dtype
+    return out
 
 
 def upcycle_state_dict(
@@ -185,8 +232,11 @@ def upcycle_state_dict(
     out = {k: v for k, v in dense.items() if ".mlp." not in k}
     for layer in range(cfg.n_layers):
         prefix = f"layers.{layer}.mlp."
+        if not moe.is_moe_layer(layer):  # moe.moe_every > 1: this layer stays dense, draws no router
+            out.update({k: v for k, v in dense.items() if k.startswith(prefix)})
+            continue
         router = virtual_group_router(moe, cfg.hidden, router_init_std, generator)
-        out.update(upcycle_mlp(dense, prefix, cfg, moe, router, factors))
+        out.update(upcycle_mlp(dense, prefix, cfg, moe, router, factors, weight_scaling=weight_scaling))
     leftover = [k for k in dense if ".mlp." in k and not k.rsplit(".mlp.", 1)[1].startswith(("fc1.", "fc2."))]
     if leftover:
         raise ValueError(f"dense state dict has MLP keys upcycling does not know: {leftover[:5]}")

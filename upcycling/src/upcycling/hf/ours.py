@@ -68,6 +68,9 @@ def check_hf_compatible(cfg: GPTConfig, moe: MoEConfig | None) -> None:
         raise ValueError(f"model.norm={cfg.norm!r} has no HF Llama-family twin; use rmsnorm")
     if moe is not None and cfg.bias:
         raise ValueError("model.bias=true with an MoE: HF Mixtral/Qwen2-MoE experts have no biases")
+    if moe is not None and moe.beyond_paper():
+        raise ValueError(f"{', '.join(moe.beyond_paper())}: the HF export writes the paper's layout only (every "
+                         "layer MoE, routed experts, no expert bias); keep this model in our checkpoint format")
 
 
 def hf_config(cfg: GPTConfig, moe: MoEConfig | None) -> dict:

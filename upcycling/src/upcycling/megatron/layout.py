@@ -56,6 +56,9 @@ def to_megatron(state: dict[str, torch.Tensor], cfg: GPTConfig, moe: MoEConfig |
     except the fused qkv and the legacy grouped experts)."""
     if naming not in NAMINGS or experts not in EXPERT_LAYOUTS:
         raise ValueError(f"naming must be one of {NAMINGS} and experts one of {EXPERT_LAYOUTS}")
+    if moe is not None and moe.beyond_paper():
+        raise ValueError(f"{', '.join(moe.beyond_paper())}: `upcycle to-megatron` writes the paper's layout only "
+                         "(every layer MoE, routed experts, no expert bias); keep this model in our checkpoint format")
     out: dict[str, torch.Tensor] = {"embedding.word_embeddings.weight": state["embed.weight"]}
     for i in range(cfg.n_layers):
         ours, meg = f"layers.{i}.", f"decoder.layers.{i}."

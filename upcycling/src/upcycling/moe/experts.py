@@ -62,3 +62,19 @@ class SequentialExperts(ExpertWeights):
                 y = y + self.b2[e].to(x.dtype)
             outs.append(y)
         return torch.cat(outs, dim=0) if outs else x.new_zeros(0, self.w2.shape[1])
+
+
+class SharedExperts(nn.Module):
+    """S always-on experts as one MLP of width S·F_e (Megatron's ``SharedExpertMLP``; DeepSeekMoE): every
+    token passes through it, with weight 1 and no gate. Keys ``fc1``/``fc2`` in the dense MLP's layout, so
+    upcycling fills them with dense shards."""
+
+    def __init__(self, hidden: int, ffn_hidden: int, activation: str, bias: bool) -> None:
+        super().__init__()
+        self.activation = activation
+        self.fc1 = nn.Linear(hidden, fc1_rows(activation, ffn_hidden), bias=bias)
+        self.fc2 = nn.Linear(ffn_hidden, hidden, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [S, h] → [S, h]."""
+        return self.fc2(activate(self.fc1(x), self.activation))

@@ -13,7 +13,7 @@ from torch import nn
 
 from upcycling.config import MoEConfig
 from upcycling.moe.dispatch import DispatchPlan, make_plan, permute, unpermute
-from upcycling.moe.experts import GroupedExperts, SequentialExperts
+from upcycling.moe.experts import GroupedExperts, SequentialExperts, SharedExperts
 from upcycling.moe.router import Router, Routing, switch_load_balancing_loss, tokens_per_expert, z_loss
 
 
@@ -29,6 +29,8 @@ class MoEStats:
     """[N] fraction of routed assignments per expert before drops (detached)"""
     dropped: int
     """assignments dropped by the capacity limit"""
+    counts: torch.Tensor | None = None
+    """[N] int64 routed assignments per expert before drops (detached; what expert-bias balancing reads)"""
 
 
 class MoELayer(nn.Module):
@@ -36,9 +38,11 @@ class MoELayer(nn.Module):
                  init_std: float = 0.02, reference: bool = False) -> None:
         super().__init__()
         self.cfg = moe
-        self.router = Router(hidden, moe.num_experts, moe.topk, moe.router_order, init_std)
+        self.router = Router(hidden, moe.num_experts, moe.topk, moe.router_order, init_std, moe.expert_bias)
         experts_cls = SequentialExperts if reference else GroupedExperts
         self.experts = experts_cls(moe.num_experts, hidden, expert_ffn_hidden, activation, bias, init_std)
+        self.shared_experts = (SharedExperts(hidden, moe.shared_experts * expert_ffn_hidden, activation, bias)
+                               if moe.shared_experts else None)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, MoEStats]:
         """x [..., h] → (y [..., h], stats)."""
@@ -47,6 +51,8 @@ class MoELayer(nn.Module):
         plan = self.dispatch(routing)
         y_sorted = self.experts(permute(flat, plan), plan.counts, plan.expert_ids)  # [M, h]
         y = unpermute(y_sorted, plan)  # [S, h]
+        if self.shared_experts is not None:
+            y = y + self.shared_experts(flat)  # [S, h]
         return y.reshape(x.shape), self.statistics(routing, plan)
 
     def dispatch(self, routing: Routing) -> DispatchPlan:
@@ -57,5 +63,6 @@ class MoELayer(nn.Module):
         cfg = self.cfg
         aux = switch_load_balancing_loss(routing.probs, routing.indices, cfg.aux_loss_coeff)
         zl = z_loss(routing.logits, cfg.z_loss_coeff) if cfg.z_loss_coeff > 0 else routing.logits.new_zeros(())
-        counts = tokens_per_expert(routing.indices, cfg.num_experts).float()
-        return MoEStats(aux_loss=aux, z_loss=zl, load=(counts / counts.sum()).detach(), dropped=plan.dropped)
+        counts = tokens_per_expert(routing.indices, cfg.num_experts)  # [N] int64, detached by construction
+        load = counts.float() / counts.sum()
+        return MoEStats(aux_loss=aux, z_loss=zl, load=load, dropped=plan.dropped, counts=counts)
