@@ -76,7 +76,7 @@ def _run_upcycle(args: argparse.Namespace) -> int:
 def _add_experiments(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("experiments", help="run the paper's ablations at small scale (make reproduce/demo)")
     p.add_argument("--suite", choices=["demo", "full", "options"], default="demo",
-                   help="demo = (a); full = (a)-(d); options = (e)-(g): shared expert, MoE every 2nd layer, expert bias")
+                   help="demo = (a); full = (a)-(d); options = (e)-(g): shared expert, MoE layer freq, expert bias")
     p.add_argument("--out", default="out/upcycling", help="results folder (table, curves, runs)")
     p.add_argument("--data", default="data/upcycling/stdlib.bin", help="token file (prepared if missing)")
     p.add_argument("--device", default="cpu")
