@@ -65,6 +65,9 @@ def activation_bytes(cfg: RunConfig, tokens: int) -> float:
         f = moe.expert_ffn_hidden(m.ffn_hidden)
         routed = tokens * moe.topk
         mlp = routed * (m.hidden + fc1_rows(m.activation, f) + f + m.hidden) * 2 + tokens * moe.num_experts * 4 * 2
+        fs = moe.shared_ffn_hidden(m.ffn_hidden)  # shared experts: a dense MLP of width S·F/G on every token
+        mlp += tokens * (fc1_rows(m.activation, fs) + fs) * 2 if fs else 0
+        # moe.moe_every > 1: every block is still counted as an MoE block, an upper bound for the dense ones
     per_block = attn + norms + mlp
     logits = tokens * m.vocab_size * (2 + 4 + 4)
     if cfg.scale.activation_checkpointing:
