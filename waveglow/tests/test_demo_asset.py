@@ -114,7 +114,7 @@ def test_the_committed_asset_loads_for_the_demo_config_and_records_how_it_was_ma
     assert meta["steps"] == payload["steps"] and to_dict(cfg.model) == payload["config"]["model"]
     assert json.loads((ASSET.parent / "tiny_pretrained.json").read_text()) == meta
     assert ASSET_README.exists()
-    assert sum(p.numel() for p in model.parameters()) == 7_340_660
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in build_model(cfg).parameters())
 
 
 def test_freeze_takes_the_named_parameters_out_of_training_and_refuses_a_typo():
@@ -125,3 +125,25 @@ def test_freeze_takes_the_named_parameters_out_of_training_and_refuses_a_typo():
     assert [n for n, p in model.named_parameters() if not p.requires_grad] == ["upsample.weight", "upsample.bias"]
     with pytest.raises(ValueError, match=r"'upsampler\.' names no parameter"):
         freeze(model, ["upsampler."])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ASSET.exists(), reason="no committed demo asset")
+def test_the_demo_with_the_asset_vocodes_or_fine_tunes_and_reruns_give_the_same_digits(tmp_path):
+    from repro.data.synth.cli import build
+    from waveglow.demo import DemoOptions, run_demo
+
+    corpus = build("ljspeech", tmp_path / "corpus", n=6, seed=0, workers=2)
+    runs = {}
+    for name, steps in (("vocode", 0), ("vocode_again", 0), ("fine-tune", 3), ("fine-tune_again", 3)):
+        opts = DemoOptions(corpus, tmp_path / name.split("_")[0], n_test=2, steps=steps, pretrained=ASSET,
+                           max_eval_seconds=1.5, overrides=("train.progress=false",))
+        facts = run_demo(opts)
+        runs[name] = json.loads((opts.out / "report.json").read_text())["summary"]
+        assert facts["mode"] == name.split("_")[0] and facts["steps"] == steps
+        text = (opts.out / "report.md").read_text()
+        assert ("only vocoding with the pretrained asset" in text) == (steps == 0)
+        assert ("fine-tuned from the pretrained asset" in text) == (steps > 0)
+    assert runs["vocode"] == runs["vocode_again"] and runs["fine-tune"] == runs["fine-tune_again"]
+    means = {row["system"]: row for row in runs["vocode"]}
+    assert means["waveglow"]["nll"] < means["untrained"]["nll"]
