@@ -119,7 +119,9 @@ def test_a_benchmark_past_its_slice_is_stopped_and_the_rest_still_run(tmp_path):
     assert by_key["fast"]["bench"]["status"] == "measured"
     assert by_key["fast"]["bench"]["figures"][0]["ratio"] == pytest.approx(2.0)
     assert by_key["missing"]["bench"]["status"] == "not measured"
-    assert "stopped at its 2 s slice" in (tmp_path / "out" / "gpu-check.md").read_text()
+    # CPU mode doubles every benchmark slice (gpu_check.CPU_SLICE_FACTOR)
+    markdown = (tmp_path / "out" / "gpu-check.md").read_text()
+    assert f"stopped at its {2 * gpu_check.CPU_SLICE_FACTOR:.0f} s slice" in markdown
 
 
 def test_a_failing_benchmark_fails_the_run_but_the_report_is_written(tmp_path):
