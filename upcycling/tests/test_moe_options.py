@@ -16,7 +16,6 @@ from upcycling.model import DenseMLP, build_model
 from upcycling.moe.balance import ExpertBiasBalancer, expert_bias_update
 from upcycling.moe.layer import MoELayer
 from upcycling.moe.router import Router, route, tokens_per_expert
-from upcycling.prepare import prepare_tokens
 from upcycling.train import run
 from upcycling.upcycle import upcycle_state_dict
 
@@ -208,18 +207,6 @@ def test_the_balancer_sums_a_steps_micro_batches_and_moves_each_layer_once():
 
 
 # ---- training, checkpoints, sharded loading, exporters --------------------------------------------------
-
-@pytest.fixture(scope="module")
-def tokens(tmp_path_factory):
-    d = tmp_path_factory.mktemp("corpus")
-    files = []
-    for i in range(8):
-        p = d / f"d{i}.txt"
-        p.write_text(f"def g(y):\n    return y + {i}\n" * 30)
-        files.append(str(p))
-    prepare_tokens(files, d / "t.bin", val_fraction=0.25)
-    return str(d / "t.bin")
-
 
 def _run_cfg(tokens, moe, steps):
     model = GPTConfig(vocab_size=256, n_layers=2, hidden=32, n_heads=4, ffn_hidden=64, max_seq_len=16)

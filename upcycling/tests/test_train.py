@@ -5,20 +5,7 @@ import torch
 
 from repro.train import OptimizerConfig, TrainerConfig
 from upcycling.config import DataConfig, GPTConfig, InitConfig, MoEConfig, RunConfig
-from upcycling.prepare import prepare_tokens
 from upcycling.train import run
-
-
-@pytest.fixture(scope="module")
-def tokens(tmp_path_factory):
-    d = tmp_path_factory.mktemp("corpus")
-    files = []
-    for i in range(8):
-        p = d / f"d{i}.txt"
-        p.write_text(f"def f(x):\n    return x * {i}\n" * 30)
-        files.append(str(p))
-    prepare_tokens(files, d / "t.bin", val_fraction=0.25)
-    return str(d / "t.bin")
 
 
 def _cfg(tokens, moe=None, steps=4, **train):
