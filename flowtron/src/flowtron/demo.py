@@ -35,7 +35,7 @@ import torch
 from flowtron.config import FlowtronConfig
 from flowtron.data import TextToIds, load_mel, read_flowtron_list
 from flowtron.model import Flowtron
-from flowtron.train import run
+from flowtron.train import run, time_ordered
 from repro.atomic import atomic_write_text
 from repro.audio.io import save_wav
 from repro.data.synth.tts_corpus import CorpusSpec, build_corpus
@@ -50,12 +50,6 @@ TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.json"
 DIAGONAL_FORMED = 0.8  # attention "formed" once the mean diagonal score over flows reaches this
 SIGMAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 SAMPLES_PER_SIGMA = 6
-
-
-def time_order(attention: list[torch.Tensor], n_out: int, n_in: int) -> list[torch.Tensor]:
-    """Per flow [n_out, n_in] of item 0, reversed flows flipped back to time order."""
-    out = [a[0, :n_out, :n_in].float() for a in attention]
-    return [a.flip(0) if k % 2 else a for k, a in enumerate(out)]
 
 
 def first_formed_step(metrics_path: Path, n_flows: int) -> int | None:
@@ -76,7 +70,7 @@ def alignment_table(model: Flowtron, cfg: FlowtronConfig, entries, speakers, tex
         mel = load_mel(e.path, cfg.data)
         text = torch.tensor(text_to_ids(e.text, rng))
         out = model(mel[None], torch.tensor([speakers[e.speaker]]), text[None], torch.tensor([len(text)]), None)
-        for k, a in enumerate(time_order(out.attention, mel.shape[1], len(text))):
+        for k, a in enumerate(time_ordered(out.attention, 0, mel.shape[1], len(text))):
             scores[k].append(alignment_scores(a)["diagonal"])
     return {f"flow{k}": float(np.mean(v)) for k, v in scores.items()}
 
@@ -191,7 +185,7 @@ def run_demo(out: Path, steps: int = 400, val_every: int = 50, resume: bool = Fa
         text = torch.tensor(text_to_ids(e.text, np.random.default_rng(0)))
         with torch.no_grad():
             o = m(mel[None], torch.tensor([cfg.speakers[e.speaker]]), text[None], torch.tensor([len(text)]), None)
-        for k, a in enumerate(time_order(o.attention, mel.shape[1], len(text))):
+        for k, a in enumerate(time_ordered(o.attention, 0, mel.shape[1], len(text))):
             plot_alignment(a, out / f"attention_{name}_flow{k}.png", f"{name.replace('_', ' ')}: flow {k} (time order)")
     vocoder = GriffinLimVocoder()
     e = val[0]
