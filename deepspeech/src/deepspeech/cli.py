@@ -39,6 +39,9 @@ def _decoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beam", type=int, default=None, help="beam width (default: the checkpoint's config)")
     p.add_argument("--alpha", type=float, default=None, help="LM weight")
     p.add_argument("--beta", type=float, default=None, help="word insertion bonus")
+    p.add_argument("--beam-threshold", type=float, default=None,
+                   help="flashlight: per frame, drop hypotheses this far (natural log) below the best; 0 = off, "
+                   "the exact beam (default: the checkpoint's config, 0)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--lang", choices=("en", "cmn"), default=None,
                    help="language the checkpoint must be (its saved vocabulary says); refused if it is not")
@@ -47,7 +50,7 @@ def _decoder_args(p: argparse.ArgumentParser) -> None:
 def _spec(args: argparse.Namespace, t: Transcriber, **fixed) -> DecoderSpec:
     """The decoder the flags ask for, on top of the checkpoint's decoder config."""
     given = {"beam_width": args.beam, "alpha": args.alpha, "beta": args.beta, "kind": args.decoder,
-             "lexicon_path": args.lexicon, "lm_path": args.lm, **fixed}
+             "lexicon_path": args.lexicon, "lm_path": args.lm, "beam_threshold": args.beam_threshold, **fixed}
     dcfg = replace(t.cfg.decoder, **{k: v for k, v in given.items() if v is not None})
     return DecoderSpec.from_config(dcfg, t.cfg.model.vocab)
 

@@ -173,10 +173,17 @@ class DecoderConfig:
     prefix beam search (decode.py, the reference it is tested against; open vocabulary)"""
     lexicon_path: str = ""
     """flashlight only: word list to decode with (needed for a KenLM binary); empty = the ARPA's unigrams"""
+    beam_threshold: float = 0.0
+    """flashlight only: per frame, drop hypotheses scoring more than this (natural-log units of Q) below the
+    frame's best before the beam_width cut (flashlight's ``beam_threshold``; torchaudio's default is 50).
+    0 = no score pruning, the exact beam the reference decoder also keeps. A search shortcut: it changes
+    speed, and may change the answer; README "Decoding speed" measures both"""
 
     def __post_init__(self) -> None:
         if self.beam_width < 1 or self.cutoff_top_n < 1:
             raise ValueError("decoder.beam_width and decoder.cutoff_top_n must be >= 1")
+        if self.beam_threshold < 0:
+            raise ValueError(f"decoder.beam_threshold must be >= 0 (0 = no score pruning), got {self.beam_threshold}")
         if not 0.0 < self.cutoff_prob <= 1.0:
             raise ValueError(f"decoder.cutoff_prob must be in (0, 1], got {self.cutoff_prob}")
 

@@ -37,11 +37,12 @@ class DecoderSpec:
     cutoff_top_n: int = 40
     cutoff_prob: float = 0.99
     lexicon_path: str = ""
+    beam_threshold: float = 0.0  # flashlight only; 0 = no score pruning (DecoderConfig.beam_threshold)
 
     @classmethod
     def from_config(cls, cfg: DecoderConfig, vocab: str) -> DecoderSpec:
         return cls(vocab, cfg.lm_path, cfg.kind, cfg.beam_width, cfg.alpha, cfg.beta, cfg.cutoff_top_n,
-                   cfg.cutoff_prob, cfg.lexicon_path)
+                   cfg.cutoff_prob, cfg.lexicon_path, cfg.beam_threshold)
 
 
 def build_decoder(spec: DecoderSpec, lm: NGramLM | None = None):
@@ -61,11 +62,14 @@ def build_decoder(spec: DecoderSpec, lm: NGramLM | None = None):
     if kind == "flashlight":
         return flashlight_decode.FlashlightDecoder(
             vocab, spec.lm_path or None, spec.beam_width, spec.alpha, spec.beta, spec.cutoff_top_n,
-            spec.cutoff_prob, spec.lexicon_path or None)
+            spec.cutoff_prob, spec.lexicon_path or None, spec.beam_threshold)
     if kind != "reference":
         raise ValueError(f"decoder kind {kind!r} is not one of 'flashlight', 'reference'")
     if spec.lexicon_path:
         raise ValueError("--lexicon is used by the flashlight decoder only; drop it or pass --decoder flashlight")
+    if spec.beam_threshold:
+        log.info("beam_threshold %g is a flashlight option; the reference decoder keeps its exact beam",
+                 spec.beam_threshold)
     lm = lm if lm is not None else (NGramLM.load(spec.lm_path) if spec.lm_path else None)
     return BeamSearchDecoder(vocab, lm, spec.beam_width, spec.alpha, spec.beta, spec.cutoff_top_n, spec.cutoff_prob)
 

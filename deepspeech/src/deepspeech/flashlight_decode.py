@@ -10,11 +10,19 @@ expanded per frame. Two modes:
   emit a word outside that list (the reference scores such words as ``<unk>``).
 - lexicon-free (no LM): prefix beam search over characters.
 
-Per frame both decoders expand the same characters: flashlight's own option caps them at ``cutoff_top_n``,
-and the cumulative-probability cut (``cutoff_prob``, DS2 §7.3), which flashlight lacks, is applied to the
+Per frame both decoders expand the same characters: flashlight's own option (``beam_size_token``, which
+torchaudio leaves at the whole vocabulary) is set to ``cutoff_top_n`` (deepspeech.pytorch's default 40, as
+ctcdecode's), and the cumulative-probability cut (``cutoff_prob``, DS2 §7.3), which flashlight lacks, is applied to the
 emissions before decoding (characters past it get an impossible score; blank is always kept), exactly as
 the reference chooses its candidates. Remaining differences on real posteriors are explained in
 objective.py.
+
+Score pruning (``beam_threshold``, flashlight only): per frame flashlight drops every candidate scoring more
+than this below the frame's best before keeping the ``beam_width`` best. 0 (our default) turns it off, so the
+beam is the same exact top-``beam_width`` search as the reference's; torchaudio's ``ctc_decoder`` defaults to
+50, deepspeech.pytorch's ctcdecode has no such cut. On confident posteriors most of a wide beam lies far below
+the best hypothesis, so a threshold is where beam 500's speed comes from; README "Decoding speed" measures
+what it costs in accuracy.
 
 flashlight's KenLM returns log10 probabilities; ``alpha`` is given in natural-log units (as ``decode.py``
 uses), so the LM weight passed on is alpha * ln 10. A word is scored on the space that ends it (as in our
@@ -39,6 +47,7 @@ from repro.text.ctc import CharVocab
 
 LN10 = math.log(10.0)
 NEVER = -1e30  # log-probability of an impossible token in the appended end frame
+NO_PRUNING = 1e6  # flashlight beam_threshold for "off": far above any score gap, yet it still rejects NEVER
 
 
 def available() -> bool:
@@ -81,9 +90,13 @@ class FlashlightDecoder:
 
     def __init__(self, vocab: CharVocab, lm_path: str | os.PathLike | None = None, beam_width: int = 100,
                  alpha: float = 0.5, beta: float = 1.0, cutoff_top_n: int = 40, cutoff_prob: float = 1.0,
-                 lexicon_path: str | os.PathLike | None = None, beam_threshold: float = 1e6) -> None:
+                 lexicon_path: str | os.PathLike | None = None, beam_threshold: float = 0.0) -> None:
         from flashlight.lib.text import decoder as fl
 
+        if beam_threshold < 0:
+            raise ValueError(f"beam_threshold must be >= 0 (0 = no score pruning), got {beam_threshold}")
+        self.beam_threshold = beam_threshold
+        beam_threshold = beam_threshold or NO_PRUNING
         if " " not in vocab.symbols:
             raise ValueError("the flashlight decoder needs a space in the vocabulary (the word separator)")
         self.vocab, self.space = vocab, vocab.symbols.index(" ")
