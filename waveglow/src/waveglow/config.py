@@ -53,6 +53,11 @@ class WaveGlowModelConfig:
     """ConvTranspose1d kernel; glow.py hard-codes 1024 = filter_length (n_fft); must equal data.filter_length"""
     upsample_stride: int = 256
     """ConvTranspose1d stride; glow.py hard-codes 256 = hop_length; must equal data.hop_length"""
+    upsample_init: str = "default"
+    """"default": torch's seeded random init, as glow.py. "linear": each mel bin feeds only itself through a
+    triangle that interpolates linearly between neighbouring frames (one hop late), bias 0. Ours, for a
+    frozen upsampler (config ``freeze``): a random frozen one mixes the frames with weights that change with
+    each sample's phase in the hop, which the small demo WN learns to undo only slowly"""
 
     def __post_init__(self) -> None:
         if self.n_group % 2 != 0 or self.n_group < 2:
@@ -74,6 +79,10 @@ class WaveGlowModelConfig:
             )
         if self.upsample_kernel < self.upsample_stride:
             raise ValueError("model.upsample_kernel must be >= model.upsample_stride")
+        if self.upsample_init not in ("default", "linear"):
+            raise ValueError(f"model.upsample_init must be 'default' or 'linear', got {self.upsample_init!r}")
+        if self.upsample_init == "linear" and self.upsample_kernel < 2 * self.upsample_stride:
+            raise ValueError("model.upsample_init='linear' needs upsample_kernel >= 2 * upsample_stride")
 
 
 @dataclass

@@ -43,6 +43,28 @@ def gated_activation(x: Tensor, n_channels: int) -> Tensor:
     return torch.tanh(x[:, :n_channels]) * torch.sigmoid(x[:, n_channels:])
 
 
+LINEAR_UPSAMPLE_GAIN = 0.05
+"""peak of the "linear" upsampler's triangle: log-mels (about -11 to 2) come out at a scale near that of
+torch's random init, so the WN's gates do not start saturated"""
+
+
+@torch.no_grad()
+def linear_interpolation_init(up: nn.ConvTranspose1d) -> None:
+    """Set ``up`` (stride = hop) to per-bin linear interpolation between frame centres, one hop late.
+
+    Frame f reaches output samples f * hop + k for k in [0, kernel); a triangle peaking at k = hop and zero
+    at k = 0 and 2 * hop gives sample f * hop + hop + r the mix (1 - r/hop) frame f + (r/hop) frame f+1, a
+    partition of unity. Deterministic, so a frozen copy needs no seed to rebuild.
+    """
+    hop = up.stride[0]
+    k = torch.arange(up.kernel_size[0], dtype=torch.float32)
+    triangle = (1 - (k - hop).abs() / hop).clamp(min=0) * LINEAR_UPSAMPLE_GAIN
+    up.weight.zero_()
+    up.bias.zero_()
+    idx = torch.arange(min(up.in_channels, up.out_channels))
+    up.weight[idx, idx] = triangle.to(up.weight.dtype)
+
+
 class Invertible1x1Conv(nn.Module):
     """Channel mixing z = W x with a learned square W; log|det W| per group enters the likelihood."""
 
@@ -122,6 +144,8 @@ class WaveGlow(nn.Module):
         self.cfg = cfg
         n_mel, n_group = cfg.n_mel_channels, cfg.n_group
         self.upsample = nn.ConvTranspose1d(n_mel, n_mel, cfg.upsample_kernel, stride=cfg.upsample_stride)
+        if cfg.upsample_init == "linear":
+            linear_interpolation_init(self.upsample)
         self.convinv = nn.ModuleList()
         self.WN = nn.ModuleList()  # named as in glow.py (and the paper's figure) so keys map one to one
         n_remaining = n_group
