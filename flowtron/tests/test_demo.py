@@ -49,3 +49,38 @@ def test_speaker_profiles_recognise_the_speakers_of_their_own_clips_and_a_shifte
 def test_prior_steps_outside_the_run_or_off_the_validation_grid_is_refused(tmp_path: Path, steps, prior_steps):
     with pytest.raises(ValueError, match="--prior-steps"):
         run_demo(tmp_path, steps=steps, val_every=50, prior_steps=prior_steps)
+
+
+def test_hop_512_keeps_every_other_frame_and_equals_the_stft_at_hop_512(tmp_path: Path):
+    """The demo's ``data.hop_length=512`` must be the real hop-512 Tacotron mel, not just fewer frames."""
+    import torch
+
+    from flowtron.config import DataConfig
+    from flowtron.data import to_vocoder_frames
+    from repro.audio.io import load_wav
+    from repro.audio.mel import TacotronSTFT
+
+    train = three_voice_corpus(tmp_path)
+    path = read_flowtron_list(train)[0].path
+    at_256, at_512 = load_mel(path, DataConfig()), load_mel(path, DataConfig(hop_length=512))
+    wav, _ = load_wav(path, 22050)
+    direct = TacotronSTFT(1024, 512, 1024, 80, 22050, 0.0, 8000.0).mel_spectrogram(torch.from_numpy(wav))
+    direct = direct.reshape(80, -1)
+    assert at_512.shape == direct.shape == (80, len(wav) // 512 + 1)
+    torch.testing.assert_close(at_512, direct, atol=1e-4, rtol=0)
+    torch.testing.assert_close(at_512, at_256[:, ::2])
+    up = to_vocoder_frames(at_512, DataConfig(hop_length=512))
+    assert up.shape == (80, 2 * at_512.shape[1] - 1)
+    torch.testing.assert_close(up[:, ::2], at_512)
+    assert to_vocoder_frames(at_256, DataConfig()) is at_256
+    with pytest.raises(ValueError, match="multiple of 256"):
+        load_mel(path, DataConfig(hop_length=300))
+
+
+def test_the_demo_deviations_make_a_valid_one_flow_hop_512_config():
+    from flowtron.demo import DEMO_OVERRIDES, TINY
+    from repro.train import load_config
+
+    cfg = load_config(FlowtronConfig, TINY, list(DEMO_OVERRIDES))
+    assert (cfg.model.n_flows, cfg.data.hop_length, cfg.data.p_arpabet) == (1, 512, 1.0)
+    assert cfg.loss.use_ctc_loss and cfg.loss.ctc_loss_start_iter == 0

@@ -25,7 +25,7 @@ import torch
 from flowtron.checkpoint import load_checkpoint, read_checkpoint_file
 from flowtron.config import DataConfig
 from flowtron.control import component_z, posterior_z, sample_z, speaker_blend
-from flowtron.data import TextToIds, load_mel
+from flowtron.data import TextToIds, load_mel, to_vocoder_frames
 from flowtron.errors import user_errors
 from flowtron.model import FlowtronInputError
 from repro.audio.io import save_wav
@@ -77,6 +77,15 @@ def _speaker_row(args: argparse.Namespace) -> int:
     return int(table[args.speaker_id])
 
 
+def _hop_length(checkpoint: Path) -> int:
+    """The mel hop the checkpoint was trained at (ours save it; official files are all 256), so references are
+    read and the output vocoded at the model's frame rate."""
+    data = read_checkpoint_file(checkpoint)
+    if data.get("format") != FORMAT:
+        return DataConfig().hop_length
+    return int(((data.get("config") or {}).get("data") or {}).get("hop_length", DataConfig().hop_length))
+
+
 def synthesize(args: argparse.Namespace) -> Path:
     if args.output.exists() and not args.overwrite:
         raise FileExistsError(f"{args.output} exists; pass --overwrite or choose another -o")
@@ -91,7 +100,7 @@ def synthesize(args: argparse.Namespace) -> Path:
         raise FlowtronInputError("--text is empty: give the sentence to speak")
     model = load_checkpoint(args.checkpoint, args.config, args.device)
     speaker = _speaker_row(args)
-    data_cfg = DataConfig()
+    data_cfg = DataConfig(hop_length=_hop_length(args.checkpoint))
     to_ids = TextToIds(data_cfg.text_cleaners, p_arpabet=0.0, strict=True)
     text = torch.tensor(to_ids(args.text), dtype=torch.long)
     n_frames = args.n_frames or 8 * len(text)
@@ -110,7 +119,7 @@ def synthesize(args: argparse.Namespace) -> Path:
     mel, attention = model.infer(z.to(args.device), torch.tensor([speaker], device=args.device),
                                  text[None].to(args.device), args.temperature, args.gate)
     vocoder = make_vocoder(args.waveglow, args.device, args.waveglow_sigma, args.denoiser_strength)
-    wav = np.asarray(vocoder(mel.float()), dtype=np.float32)
+    wav = np.asarray(vocoder(to_vocoder_frames(mel.float(), data_cfg)), dtype=np.float32)
     wav = wav / max(float(np.abs(wav).max()), 1e-8)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_wav(args.output, wav, data_cfg.sampling_rate)
@@ -120,7 +129,8 @@ def synthesize(args: argparse.Namespace) -> Path:
         for k, a in enumerate(attention):
             plot_alignment(a[0].cpu(), args.attention_png.with_name(f"{args.attention_png.stem}_flow{k}.png"))
     stopped = "gate" if mel.shape[2] < n_frames else "frame cap"
-    print(f"{args.output}: {mel.shape[2]} frames ({mel.shape[2] * 256 / 22050:.2f} s, stopped by the {stopped})")
+    seconds = mel.shape[2] * data_cfg.hop_length / data_cfg.sampling_rate
+    print(f"{args.output}: {mel.shape[2]} frames ({seconds:.2f} s, stopped by the {stopped})")
     return args.output
 
 

@@ -51,10 +51,39 @@ class TextToIds:
         return ids
 
 
+FRONT_END_HOP = 256
+"""hop of the shared Tacotron 2 front end (``repro.audio.mel.tacotron_mel``) and of the vocoders"""
+
+
+def hop_stride(cfg: DataConfig) -> int:
+    """``data.hop_length`` as a multiple of the front end's 256-sample hop (another value is an error)."""
+    if cfg.hop_length < FRONT_END_HOP or cfg.hop_length % FRONT_END_HOP:
+        raise ValueError(f"data.hop_length={cfg.hop_length}: must be a multiple of {FRONT_END_HOP} (256, 512, ...)")
+    return cfg.hop_length // FRONT_END_HOP
+
+
 def load_mel(path: str | Path, cfg: DataConfig) -> Tensor:
-    """log-mel [n_mel, T] of one wav at ``cfg.sampling_rate`` (another rate is an error naming the file)."""
+    """log-mel [n_mel, T] of one wav at ``cfg.sampling_rate`` (another rate is an error naming the file).
+
+    ``cfg.hop_length`` = k x 256 keeps every k-th frame of the 256-hop mel: with centred frames and the same window
+    that is exactly the STFT at hop k x 256 (frame i is centred on sample i x hop either way). Only the CPU demo
+    uses k > 1 (fewer frames per clip); the official configs all use 256."""
     wav, sr = load_wav(path, cfg.sampling_rate)
-    return torch.from_numpy(tacotron_mel(wav, sr, n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax))
+    mel = torch.from_numpy(tacotron_mel(wav, sr, n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax))
+    stride = hop_stride(cfg)
+    return mel[:, ::stride].contiguous() if stride > 1 else mel
+
+
+def to_vocoder_frames(mel: Tensor, cfg: DataConfig) -> Tensor:
+    """mel [..., n_mel, T] at ``cfg.hop_length`` -> the 256-hop frame rate the vocoders expect (linear
+    interpolation in time of the log-mel; the identity at hop 256)."""
+    stride = hop_stride(cfg)
+    if stride == 1:
+        return mel
+    flat = mel.reshape(-1, *mel.shape[-2:]).float()
+    up = torch.nn.functional.interpolate(flat, size=(flat.shape[-1] - 1) * stride + 1, mode="linear",
+                                         align_corners=True)
+    return up.reshape(*mel.shape[:-1], up.shape[-1])
 
 
 @dataclass
@@ -128,4 +157,5 @@ def collate(items: Sequence[Item]) -> Batch:
                  out_lens, gate_targets(out_lens, T), prior)
 
 
-__all__ = ["Batch", "FlowtronDataset", "Item", "TextToIds", "collate", "load_mel", "read_flowtron_list"]
+__all__ = ["Batch", "FlowtronDataset", "Item", "TextToIds", "collate", "hop_stride", "load_mel",
+           "read_flowtron_list", "to_vocoder_frames"]

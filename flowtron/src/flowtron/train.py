@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowtron.config import FlowtronConfig
-from flowtron.data import Batch, FlowtronDataset, TextToIds, collate, read_flowtron_list
+from flowtron.data import Batch, FlowtronDataset, TextToIds, collate, read_flowtron_list, to_vocoder_frames
 from flowtron.loss import flowtron_losses
 from flowtron.model import Flowtron
 from flowtron.warm_start import freeze_all_but, warm_start
@@ -127,8 +127,8 @@ class Validator:
             z = torch.randn(1, self.cfg.model.n_mel_channels, n_out, device=device) * 0.5
             mel, _ = raw.infer(z, speaker, text, gate_threshold=0.5)
             if mel.shape[2] >= 8:  # an early model's gate may stop after a frame or two: nothing to hear
-                logger.audio("val/sample_sigma0.5_griffin_lim", GriffinLimVocoder()(mel),
-                             self.cfg.data.sampling_rate, step)
+                wav = GriffinLimVocoder()(to_vocoder_frames(mel, self.cfg.data))
+                logger.audio("val/sample_sigma0.5_griffin_lim", wav, self.cfg.data.sampling_rate, step)
         return metrics
 
 
