@@ -42,6 +42,31 @@ def test_premise_dropout_is_seeded_and_marks_are_removed():
         format_augmented_state(STATE, texts, None, 1.0)
 
 
+def test_renaming_gives_each_premise_in_the_input_one_fresh_name_in_input_and_target_alike():
+    from reprover.generation.augment import rename_input_premises
+    from reprover.generation.dataset import GeneratorDataset, GeneratorExample
+
+    marked = format_augmented_state("x : ℕ\n⊢ f3 x = x", ["theorem <a>Toy.lem_abcd</a> (y : ℕ) : f3 y = y",
+                                                         "theorem <a>Toy.lem_abc</a> (y : ℕ) : h1 y = f3 y"],
+                                    keep_marks=True)
+    text, tgt = rename_input_premises(marked, "rw [Toy.lem_abcd, Toy.lem_zz]", random.Random(0))
+    new = tgt[len("rw [Toy."):tgt.index(",")]
+    assert "<a>" not in text and "lem_abc" not in text and f"theorem Toy.{new} (y : ℕ) : f3 y = y" in text
+    assert new != "lem_abcd" and len(new) == len("lem_abcd") and new[3] == "_"
+    assert tgt.endswith(", Toy.lem_zz]")  # a name the input does not show stays as it is
+    assert "x : ℕ\n⊢ f3 x = x" in text
+    ex = GeneratorExample("⊢ f3 x = x", "rw [Toy.lem_abcd]", ["theorem <a>Toy.lem_abcd</a> : f3 y = y"])
+    plain = GeneratorExample("⊢ f3 x = x", "rw [Toy.lem_abcd]")
+    random.seed(0)
+    renamed = GeneratorDataset([ex, plain], 1000, 0.0, rename_premises=1.0)
+    first, second = renamed[0], renamed[0]  # fresh names each time the example is read
+    assert first[1] != ex.tactic and first[1][len("rw [Toy."):-1] in first[0] and first != second
+    assert renamed[1] == ("⊢ f3 x = x", plain.tactic)  # no premises in the input: nothing to rename
+    assert GeneratorDataset([ex], 1000, 0.0)[0] == ("theorem Toy.lem_abcd : f3 y = y\n\n⊢ f3 x = x", ex.tactic)
+    with pytest.raises(ValueError, match="rename_premises"):
+        GeneratorDataset([ex], 1000, 0.0, rename_premises=1.5)
+
+
 def test_dedupe_keeps_the_best_copy_and_drops_empty_tactics():
     assert dedupe([("simp", -2.0), ("rfl", -1.0), ("simp", -0.5), ("", -0.1)]) == [("simp", -0.5), ("rfl", -1.0)]
 

@@ -37,6 +37,10 @@ class GeneratorDataConfig:
     """trained retriever (export folder, run folder or checkpoint); None = the no-retrieval generator"""
     num_retrieved: int = 100
     """premises retrieved per state (yaml model.eval_num_retrieved)"""
+    rename_premises: float = 0.0
+    """toy-demo deviation (RP: 0): probability that a training example's retrieved premises get fresh random
+    names, in the input and the target alike, so a randomly initialised generator must learn to copy names
+    from its input (pretrained ByT5 already can); see ``generation.augment.rename_input_premises``"""
     val_max_examples: int = 0
     """cap on val tactics decoded at each validation (0 = all)"""
     num_workers: int = 0
@@ -44,6 +48,8 @@ class GeneratorDataConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.p_drop < 1.0:
             raise ValueError(f"data.p_drop must be in [0, 1), got {self.p_drop}")
+        if not 0.0 <= self.rename_premises <= 1.0:
+            raise ValueError(f"data.rename_premises must be in [0, 1], got {self.rename_premises}")
 
 
 @dataclass

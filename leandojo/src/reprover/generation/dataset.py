@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase
 
 from reprover.data.records import TheoremRecord, remove_marks
-from reprover.generation.augment import format_augmented_state
+from reprover.generation.augment import format_augmented_state, rename_input_premises
 from reprover.retrieval.premise_text import premise_text
 from reprover.retrieval.retriever import Query, Retriever
 
@@ -74,18 +74,26 @@ def generator_examples(theorems: list[TheoremRecord], retriever: Retriever | Non
 
 
 class GeneratorDataset(Dataset):
-    def __init__(self, examples: list[GeneratorExample], max_inp_seq_len: int, p_drop: float) -> None:
+    def __init__(self, examples: list[GeneratorExample], max_inp_seq_len: int, p_drop: float,
+                 rename_premises: float = 0.0) -> None:
+        """``rename_premises``: probability that an example's in-input premise names are replaced by fresh
+        random ones (input and target alike) when it is read; see :func:`rename_input_premises`."""
         if not examples:
             raise ValueError("no generator examples: the training split has no traced tactics")
+        if not 0.0 <= rename_premises <= 1.0:
+            raise ValueError(f"rename_premises must be in [0, 1], got {rename_premises}")
         self.examples, self.max_inp_seq_len, self.p_drop = examples, max_inp_seq_len, p_drop
+        self.rename_premises = rename_premises
 
     def __len__(self) -> int:
         return len(self.examples)
 
     def __getitem__(self, i: int) -> tuple[str, str]:
         ex = self.examples[i]
-        text = format_augmented_state(ex.state, ex.premises, self.max_inp_seq_len, self.p_drop, random)
-        return text, ex.tactic
+        rename = bool(ex.premises) and self.rename_premises > 0.0 and random.random() < self.rename_premises
+        text = format_augmented_state(ex.state, ex.premises, self.max_inp_seq_len, self.p_drop, random,
+                                      keep_marks=rename)
+        return rename_input_premises(text, ex.tactic, random) if rename else (text, ex.tactic)
 
 
 class GeneratorCollator:

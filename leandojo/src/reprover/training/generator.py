@@ -88,7 +88,8 @@ def build_generator_trainer(cfg: GeneratorRunConfig, run_dir: str | Path, env: D
     if env.is_main:
         save_run_side_files(run_dir, model.config, tokenizer)
     train, val = _examples(cfg, bench, env.device)
-    dataset = GeneratorDataset(train, cfg.model.max_inp_seq_len, cfg.data.p_drop)
+    dataset = GeneratorDataset(train, cfg.model.max_inp_seq_len, cfg.data.p_drop,
+                               cfg.data.rename_premises)
     sampler = BucketBatchSampler(None, cfg.data.batch_size, num_items=len(dataset), num_replicas=env.world_size,
                                  rank=env.rank, seed=cfg.train.seed)
     collate = GeneratorCollator(tokenizer, cfg.model.max_inp_seq_len, cfg.model.max_oup_seq_len)
