@@ -73,3 +73,9 @@ def test_the_bench_compares_each_threshold_with_the_unpruned_beam(tmp_path):
                                                                 (8, 1e-3), (8, 50.0)]
     assert all(r["same_as_unpruned"] == 6 for r in rows if r["beam_threshold"] in (0.0, 50.0))
     assert sorted(exact) == [4, 8] and all(r["x_real_time_cpu"] > 0 and r["wer"] < 1 for r in rows)
+    lm = bench.NGramLM.load(spec.lm_path)
+    lexicon = {w.lower() for w, _ in bench.arpa_unigrams(spec.lm_path)}
+    ref = bench.reference_rows(spec, posts, [1.0] * 6, [SENTENCES[i] for i in range(6)], exact, [3, 0], lm,
+                               lexicon, EN)
+    assert [(r["beam"], r["utts"]) for r in ref] == [(4, 3)]  # 0 utterances: that beam is skipped
+    assert sum(ref[0]["reasons"].values()) == 3 - ref[0]["same_top1"]  # every difference has a reason
