@@ -79,3 +79,11 @@ def test_the_bench_compares_each_threshold_with_the_unpruned_beam(tmp_path):
                                lexicon, EN)
     assert [(r["beam"], r["utts"]) for r in ref] == [(4, 3)]  # 0 utterances: that beam is skipped
     assert sum(ref[0]["reasons"].values()) == 3 - ref[0]["same_top1"]  # every difference has a reason
+
+
+def test_the_default_search_returns_the_same_text_on_every_call(tmp_path):
+    """README: with pruning at 15-35 nats flashlight's beam-500 answers varied between calls; unpruned they
+    did not. Guard the default on the fixed posteriorgrams (one decoder, three calls each)."""
+    decoder, posts = FlashlightDecoder(EN, write_lm(tmp_path), 64, 1.0, 1.0), _posts()
+    first = [decoder.decode(lp) for lp in posts]
+    assert all([decoder.decode(lp) for lp in posts] == first for _ in range(2))
