@@ -84,3 +84,22 @@ def test_the_demo_deviations_make_a_valid_one_flow_hop_512_config():
     cfg = load_config(FlowtronConfig, TINY, list(DEMO_OVERRIDES))
     assert (cfg.model.n_flows, cfg.data.hop_length, cfg.data.p_arpabet) == (1, 512, 1.0)
     assert cfg.loss.use_ctc_loss and cfg.loss.ctc_loss_start_iter == 0
+
+
+def test_attention_counts_as_formed_only_once_it_stays_diagonal(tmp_path: Path):
+    import json
+
+    from flowtron.demo import formed_steps
+
+    def metrics(scores):
+        rows = [{"step": 50 * (i + 1), "split": "val", "align_diagonal_flow0": a, "align_diagonal_flow1": b}
+                for i, (a, b) in enumerate(scores)]
+        path = tmp_path / "metrics.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in [{"step": 1, "split": "train"}, *rows]) + "\n")
+        return path
+
+    # mean over flows: 0.5, 0.85, 0.6, 0.82, 0.9 -> first reached at 100, stays from 200
+    assert formed_steps(metrics([(0.5, 0.5), (0.9, 0.8), (0.6, 0.6), (0.84, 0.8), (0.9, 0.9)]), 2) == \
+        {"first": 100, "stays": 200}
+    assert formed_steps(metrics([(0.9, 0.9), (0.5, 0.5)]), 2) == {"first": 50, "stays": None}
+    assert formed_steps(metrics([(0.5, 0.9), (0.6, 0.6)]), 1) == {"first": None, "stays": None}
