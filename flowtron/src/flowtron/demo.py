@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import shutil
@@ -33,8 +34,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flowtron.config import FlowtronConfig
-from flowtron.data import TextToIds, load_mel, read_flowtron_list, to_vocoder_frames
+from flowtron.config import DataConfig, FlowtronConfig
+from flowtron.data import FRONT_END_HOP, TextToIds, hop_stride, load_mel, read_flowtron_list, to_vocoder_frames
 from flowtron.model import Flowtron
 from flowtron.train import run, time_ordered
 from repro.atomic import atomic_write_text
@@ -114,13 +115,20 @@ def sigma_spread(model: Flowtron, text: torch.Tensor, speaker: int, n_frames: in
     return rows
 
 
+def full_rate(cfg: FlowtronConfig) -> DataConfig:
+    """``cfg.data`` at the front end's 256 hop."""
+    return dataclasses.replace(cfg.data, hop_length=FRONT_END_HOP)
+
+
 @dataclass
 class SpeakerProfiles:
     """Nearest-speaker classifier on a clip's mean log-mel, each mel channel standardised over the training clips.
 
     Standardising matters: raw channel means are dominated by the few loud low channels, where eSpeak's voices
     differ least (centred but unscaled, the real validation clips are recognised 75 % of the time; standardised,
-    all of them). ``real_accuracy`` on the real validation clips is the ceiling a synthesis can be held to."""
+    all of them). ``real_accuracy`` on the real validation clips is the ceiling a synthesis can be held to. The
+    real clips are read at the front end's own 256 hop whatever the model's (a mean over frames does not depend
+    on the frame rate, and at hop 512 the ceiling fell to 75 %: half the frames of a short clip)."""
 
     centroids: torch.Tensor  # [n_speakers, n_mel], standardised
     mean: torch.Tensor
@@ -128,7 +136,7 @@ class SpeakerProfiles:
 
     @classmethod
     def fit(cls, entries, cfg: FlowtronConfig, speakers: dict[str, int]) -> SpeakerProfiles:
-        feats = torch.stack([load_mel(e.path, cfg.data).mean(1) for e in entries])
+        feats = torch.stack([load_mel(e.path, full_rate(cfg)).mean(1) for e in entries])
         rows = torch.tensor([speakers[e.speaker] for e in entries])
         mean, std = feats.mean(0), feats.std(0) + 1e-3
         z = (feats - mean) / std
@@ -140,28 +148,32 @@ class SpeakerProfiles:
         return int(torch.argmin((self.centroids - z).pow(2).sum(1)))
 
     def real_accuracy(self, entries, cfg: FlowtronConfig, speakers: dict[str, int]) -> float:
-        return float(np.mean([self.nearest(load_mel(e.path, cfg.data)) == speakers[e.speaker] for e in entries]))
+        return float(np.mean([self.nearest(load_mel(e.path, full_rate(cfg))) == speakers[e.speaker]
+                              for e in entries]))
 
 
 @torch.no_grad()
 def speaker_identity(model: Flowtron, cfg: FlowtronConfig, val, speakers, profiles: SpeakerProfiles, text_to_ids,
                      out: Path, vocoder) -> list[dict]:
     """Synthesise every validation phrase as every speaker (sigma 0.5) and count how often the requested speaker
-    is the nearest profile."""
+    is the nearest profile; ``gate_stopped``: the share of syntheses the gate ended before the frame cap."""
     rows = []
     rng = np.random.default_rng(1)
     for raw, s in sorted(speakers.items(), key=lambda kv: kv[1]):
-        hits = 0
+        hits = stopped = 0
         for j, e in enumerate(val):
             text = torch.tensor(text_to_ids(e.text, rng))
             g = torch.Generator().manual_seed(j)
-            mel, _ = model.infer(torch.randn(1, 80, 8 * len(text), generator=g) * 0.5, torch.tensor([s]), text[None],
+            cap = 8 * len(text) // hop_stride(cfg.data)  # 8 frames per symbol at hop 256 (the CLI's rule)
+            mel, _ = model.infer(torch.randn(1, 80, cap, generator=g) * 0.5, torch.tensor([s]), text[None],
                                  gate_threshold=0.5)
+            stopped += mel.shape[2] < cap
             hits += profiles.nearest(mel[0]) == s
             if j == 0:
                 save_wav(out / "wavs" / f"speaker{raw}_{j}.wav", vocoder(to_vocoder_frames(mel, cfg.data)),
                          cfg.data.sampling_rate)
-        rows.append({"speaker": raw, "row": s, "clips": len(val), "nearest_is_requested": hits / len(val)})
+        rows.append({"speaker": raw, "row": s, "clips": len(val), "nearest_is_requested": hits / len(val),
+                     "gate_stopped": stopped / len(val)})
     return rows
 
 
