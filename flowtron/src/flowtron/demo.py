@@ -9,8 +9,8 @@
 3. Claims, measured on held-out phrases:
    (a) attention: each flow's teacher-forced alignment diagonality (``repro.tts.alignment``, reversed flows put
        back in time order) over all validation clips, scored *without* the prior (the prior alone is a perfect
-       diagonal, so scoring with it shows nothing the model learned), and the first step at which the mean over
-       flows reached 0.8 in each run: the prior makes attention form early;
+       diagonal, so scoring with it shows nothing the model learned), and the step from which the mean over
+       flows stayed at or above 0.8 in each run (``formed_steps``): the prior makes attention form early;
    (b) sigma control: the variance of the generated mel across samples of z ~ N(0, sigma^2) grows with sigma
        (sigma = 0 is the deterministic mean);
    (c) speaker identity: each requested speaker's synthesis is nearest (standardised mean log-mel) to that
