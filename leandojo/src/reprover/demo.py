@@ -15,7 +15,10 @@ generators; print one table with the claim's verdict and write it to ``out/demo-
 
 Deviations from ReProver's generator training, for the toy only: the generator reads ``--num-retrieved`` (3)
 premises instead of up to the byte budget, and premises are never dropped (``--p-drop`` 0; RP: 0.5), so that a
-2-layer model trained for minutes on CPU can learn to copy a lemma name from its input at all.
+2-layer model trained for minutes on CPU can learn to copy a lemma name from its input at all. Options for
+the copy problem the README's probe measured (off by default): ``--rename-premises P`` gives a training
+input's retrieved premises fresh random names, in the target too (a no-op without retrieval), and
+``--generator-batch-size``; both generators get the same values.
 
 ``--benchmark fixture`` runs the same pipeline on the 24-theorem fixture with the replay environment (the
 end-to-end check it used to be). A rerun starts fresh; ``--resume`` reuses finished training runs.
@@ -57,6 +60,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--p-drop", type=float, default=None,
                    help="premise drop rate in generator training (default: 0 for toy, the config's 0.5 = RP's "
                    "for fixture)")
+    p.add_argument("--rename-premises", type=float, default=None,
+                   help="probability that a training input's retrieved premises get fresh random names, in the "
+                   "target too (default 0 = RP's); see reprover.generation.augment and README (copy probe)")
+    p.add_argument("--generator-batch-size", type=int, default=None,
+                   help="default: the config's 8")
     p.add_argument("--retriever-steps", type=int, default=None, help="default: 1000 (toy), 300 (fixture)")
     p.add_argument("--generator-steps", type=int, default=None, help="default: 1500 (toy), 400 (fixture)")
     p.add_argument("--num-sampled-tactics", type=int, default=8)
@@ -72,6 +80,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.generator_steps = args.generator_steps or (1500 if toy else 400)
     args.num_retrieved = args.num_retrieved or (3 if toy else 10)
     args.p_drop = args.p_drop if args.p_drop is not None else (0.0 if toy else 0.5)
+    args.rename_premises = args.rename_premises if args.rename_premises is not None else 0.0
+    args.generator_batch_size = args.generator_batch_size or 8
     args.max_expansions = args.max_expansions or (10 if toy else 50)
     args.subsets = args.subsets or (["test"] if toy else ["test", "train"])
     return args
@@ -104,6 +114,8 @@ def train_models(args: argparse.Namespace, data: Path) -> dict[str, Path]:
         gcfg = load_config(GeneratorRunConfig, LEANDOJO / "configs" / "generator_tiny.json",
                            [*common, f"train.max_steps={args.generator_steps}",
                             f"data.num_retrieved={args.num_retrieved}", f"data.p_drop={args.p_drop}",
+                            f"data.rename_premises={args.rename_premises}",
+                            f"data.batch_size={args.generator_batch_size}",
                             f"data.retriever={'null' if ret is None else ret}"])
         print(f"[demo] {name}: {args.generator_steps} steps", flush=True)
         gen[name] = train_generator(gcfg, args.out / name)
@@ -191,7 +203,8 @@ def _environment(args: argparse.Namespace, wall: float) -> str:
     return (f"Measured {env['date']}, git {env['git']}, torch {env['torch']}, CPU {env['device']}, load "
             f"{env['load']}, configs/retriever_tiny.json ({args.retriever_steps} steps) + "
             f"configs/generator_tiny.json ({args.generator_steps} steps each, {args.num_retrieved} premises in the "
-            f"input, p_drop {args.p_drop}), wall time {wall:.0f} s.")
+            f"input, p_drop {args.p_drop}, batch {args.generator_batch_size}, rename_premises "
+            f"{args.rename_premises}), wall time {wall:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:
