@@ -154,3 +154,28 @@ def test_sigma_zero_synthesis_is_deterministic_and_sigma_scales_the_noise():
         noisy = model.infer(mel, 1.0, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert not torch.allclose(a, noisy)
+
+
+def test_linear_upsampler_interpolates_each_bin_between_frame_centres_and_ignores_the_seed():
+    cfg = tiny_config(upsample_init="linear")
+    hop, n_mel = cfg.upsample_stride, cfg.n_mel_channels
+    torch.manual_seed(0)
+    a = WaveGlow(cfg).upsample
+    torch.manual_seed(1)
+    b = WaveGlow(cfg).upsample
+    torch.testing.assert_close(a.weight, b.weight, rtol=0, atol=0)  # deterministic: a frozen copy needs no seed
+    # Two frames of a constant bin pattern: between the centres the output is the linear mix of the two frames.
+    mel = torch.zeros(1, n_mel, 2)
+    mel[0, 0, 0], mel[0, 0, 1], mel[0, 1, :] = 1.0, 3.0, 2.0
+    with torch.no_grad():
+        out = a(mel)[0]  # [n_mel, samples]
+    r = torch.arange(hop)
+    gain = out[1, hop]  # bin 1 is 2 in both frames
+    torch.testing.assert_close(out[0, hop + r] / gain * 2, 1.0 + 2.0 * r / hop, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(out[1, hop + r] / gain * 2, torch.full((hop,), 2.0), rtol=1e-5, atol=1e-5)
+    assert torch.count_nonzero(out[2:]) == 0  # each bin feeds only itself
+
+
+def test_an_unknown_upsample_init_is_refused_when_the_config_is_built():
+    with pytest.raises(ValueError, match="upsample_init"):
+        WaveGlowModelConfig(upsample_init="gaussian")
