@@ -148,9 +148,17 @@ def state_and_config(data: dict[str, Any], given: dict[str, Any], source: str) -
 def load_checkpoint(path: str | os.PathLike, config: dict[str, Any] | str | os.PathLike | None = None,
                     device: str | torch.device = "cpu") -> Flowtron:
     """A Flowtron in eval mode from our checkpoint or any official format (see the module docstring)."""
-    state, cfg = state_and_config(read_checkpoint_file(path), read_config(config), str(path))
+    return model_from_checkpoint(read_checkpoint_file(path), str(path), config, device)
+
+
+def model_from_checkpoint(data: dict[str, Any], source: str,
+                          config: dict[str, Any] | str | os.PathLike | None = None,
+                          device: str | torch.device = "cpu") -> Flowtron:
+    """``load_checkpoint`` on a file already read by ``read_checkpoint_file``: a caller that also needs the
+    file's speaker table or data settings (the synthesis CLI) unpickles it once, not once per question."""
+    state, cfg = state_and_config(data, read_config(config), source)
     model = Flowtron(cfg)
-    check_state_dict(model, state, str(path))
+    check_state_dict(model, state, source)
     model.load_state_dict(state)
     return model.to(device).eval()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flowtron.checkpoint import load_checkpoint, read_checkpoint_file
+from flowtron.checkpoint import model_from_checkpoint, read_checkpoint_file
 from flowtron.config import DataConfig
 from flowtron.control import component_z, posterior_z, sample_z, speaker_blend
 from flowtron.data import TextToIds, load_mel, to_vocoder_frames
@@ -64,10 +64,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _speaker_row(args: argparse.Namespace) -> int:
+def _speaker_row(args: argparse.Namespace, data: dict) -> int:
+    """The model row for ``--speaker-id`` from the table in ``data`` (the read checkpoint), else ``--speaker``."""
     if args.speaker_id is None:
         return args.speaker
-    data = read_checkpoint_file(args.checkpoint)
     table = (data.get("config") or {}).get("speakers") if data.get("format") == FORMAT else None
     if not table:
         raise FlowtronInputError(f"{args.checkpoint} carries no speaker table; pass the model row with --speaker")
@@ -77,10 +77,9 @@ def _speaker_row(args: argparse.Namespace) -> int:
     return int(table[args.speaker_id])
 
 
-def _hop_length(checkpoint: Path) -> int:
-    """The mel hop the checkpoint was trained at (ours save it; official files are all 256), so references are
-    read and the output vocoded at the model's frame rate."""
-    data = read_checkpoint_file(checkpoint)
+def _hop_length(data: dict) -> int:
+    """The mel hop the read checkpoint ``data`` was trained at (ours save it; official files are all 256), so
+    references are read and the output vocoded at the model's frame rate."""
     if data.get("format") != FORMAT:
         return DataConfig().hop_length
     return int(((data.get("config") or {}).get("data") or {}).get("hop_length", DataConfig().hop_length))
@@ -98,9 +97,10 @@ def synthesize(args: argparse.Namespace) -> Path:
         raise ValueError("--device cuda: no CUDA device is visible; use --device cpu")
     if not args.text.strip():
         raise FlowtronInputError("--text is empty: give the sentence to speak")
-    model = load_checkpoint(args.checkpoint, args.config, args.device)
-    speaker = _speaker_row(args)
-    data_cfg = DataConfig(hop_length=_hop_length(args.checkpoint))
+    checkpoint = read_checkpoint_file(args.checkpoint)
+    model = model_from_checkpoint(checkpoint, str(args.checkpoint), args.config, args.device)
+    speaker = _speaker_row(args, checkpoint)
+    data_cfg = DataConfig(hop_length=_hop_length(checkpoint))
     to_ids = TextToIds(data_cfg.text_cleaners, p_arpabet=0.0, strict=True)
     text = torch.tensor(to_ids(args.text), dtype=torch.long)
     n_frames = args.n_frames or 8 * len(text)
