@@ -23,8 +23,11 @@ import re
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "generator_tiny.json"
 
 
 def _rows(bench, subset: str) -> list[tuple[str, str, list[str]]]:
@@ -41,11 +44,13 @@ def _rows(bench, subset: str) -> list[tuple[str, str, list[str]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from repro.train import load_config
     from reprover.data.benchmark import Benchmark
     from reprover.generation.augment import format_augmented_state, rename_input_premises
+    from reprover.generation.config import GeneratorRunConfig
     from reprover.generation.dataset import GeneratorCollator
     from reprover.generation.model import build_seq2seq
-    from reprover.retrieval.arch import ArchConfig, build_tokenizer
+    from reprover.retrieval.arch import build_tokenizer
     from reprover.retrieval.premise_text import premise_text
     from reprover.toy.bench import generate
 
@@ -79,10 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             return rename_input_premises(marked, tactic, rng)
         return format_augmented_state(state, premises), tactic
 
-    arch = ArchConfig(d_model=64, d_ff=128, d_kv=16, num_heads=4, num_layers=2, num_decoder_layers=2,
-                      dropout_rate=0.0)
-    tok, model = build_tokenizer(arch), build_seq2seq(arch)
-    collate = GeneratorCollator(tok, 1024, 96)
+    mcfg = load_config(GeneratorRunConfig, CONFIG, []).model  # the demo generator's shape and lengths
+    tok, model = build_tokenizer(mcfg.arch), build_seq2seq(mcfg.arch)
+    collate = GeneratorCollator(tok, mcfg.max_inp_seq_len, mcfg.max_oup_seq_len)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     erng = random.Random(2)
     evals = {k: [example(r, erng, 0.0) for r in rows]
@@ -95,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         for lo in range(0, len(items), 32):
             chunk = items[lo:lo + 32]
             enc = tok([x for x, _ in chunk], padding="longest", return_tensors="pt")
-            preds = tok.batch_decode(model.generate(**enc, max_length=96, num_beams=1, do_sample=False),
+            preds = tok.batch_decode(model.generate(**enc, max_length=mcfg.max_oup_seq_len, num_beams=1,
+                                                    do_sample=False),
                                      skip_special_tokens=True)
             for pred, (x, y) in zip(preds, chunk, strict=True):
                 hits += pred.strip() == y
