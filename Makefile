@@ -18,6 +18,10 @@ PYTEST_ARGS ?=
 TEST_DIRS := repro/tests tools/tests $(wildcard $(addsuffix /tests,$(PAPERS)))
 STAMP := $(VENV)/.setup-stamp
 SETUP_INPUTS := Makefile $(wildcard repro/pyproject.toml */pyproject.toml)
+# Distribution names our packages had before they became ninerepro-*: `make setup` uninstalls them from an old .venv.
+FORMER_DISTS := repro waveglow flowtron mellotron deepspeech crnn-kws upcycling reprover closedbook_qa knowledge_dialogue
+export FORMER_INSTALLED := import importlib.metadata as m, re, sys; norm = lambda s: re.sub(r"[-_.]+", "-", s).lower(); \
+  have = {norm(d.metadata["Name"] or "") for d in m.distributions()}; print(" ".join(n for n in sys.argv[1:] if norm(n) in have))
 
 .PHONY: help setup test test-slow test-gpu lint format clean
 .PHONY: test-repro gpu-check gpu-wheels gpu-results
@@ -30,6 +34,13 @@ setup: $(STAMP) ## create .venv and install torch, repro and every subproject (i
 
 $(STAMP): $(SETUP_INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# a .venv made before the packages took their ninerepro-* names: remove the former distributions first
+	@old="$$($(PY) -c "$$FORMER_INSTALLED" $(FORMER_DISTS))"; \
+	  if [ -n "$$old" ]; then echo "setup: uninstalling former names: $$old"; $(PIP) uninstall -q -y $$old; fi
+	@# their build metadata in src/ would still list them (the editable .pth puts src/ on sys.path)
+	@rm -rf $(foreach d,$(FORMER_DISTS),$(wildcard */src/$(subst -,_,$(d)).egg-info))
+	@# pip before 23.3 cannot see that `-e "waveglow[test]"` provides the `ninerepro-waveglow` flowtron needs
+	@$(PIP) install -q --upgrade "pip>=26"
 	@echo "setup: torch ($(TORCH_SPEC))"
 	@$(PIP) install -q "$(TORCH_SPEC)"
 	@echo "setup: repro $(PAPERS)"
