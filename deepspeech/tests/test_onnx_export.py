@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("onnx", reason="onnx not installed: pip install 'deepspeech[onnx]'")
-pytest.importorskip("onnxruntime", reason="onnxruntime not installed: pip install 'deepspeech[onnx]'")
+pytest.importorskip("onnx", reason="onnx not installed: pip install -e './deepspeech[onnx]'")
+pytest.importorskip("onnxruntime", reason="onnxruntime not installed: pip install -e './deepspeech[onnx]'")
 
 from deepspeech.infer import Transcriber
 from deepspeech.model import build_model

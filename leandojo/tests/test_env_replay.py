@@ -154,5 +154,5 @@ def test_the_lean_backend_maps_crashes_and_errors_onto_our_types(theorems):
 
 def test_asking_for_lean_without_lean_dojo_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "lean_dojo", None)  # makes `import lean_dojo` fail
-    with pytest.raises(EnvironmentUnavailableError, match=r"pip install 'reprover\[lean\]'.*--env replay"):
+    with pytest.raises(EnvironmentUnavailableError, match=r"pip install -e '\./leandojo\[lean\]'.*--env replay"):
         make_environment("lean")

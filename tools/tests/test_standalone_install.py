@@ -16,6 +16,7 @@ import importlib.metadata as metadata
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -131,7 +132,10 @@ def test_toolkit_and_waveglow_install_alone_from_local_folders(tmp_path):
     python, bin_dir = venv / "bin" / "python", venv / "bin"
     pip = [str(python), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheelhouse)]
     run([*pip, "torch"], env)  # the README's order: torch (CPU or CUDA) first, then the two folders
-    run([*pip, str(ROOT / "repro"), str(ROOT / "waveglow")], env)
+    # copies: setuptools builds in the source folder (build/, *.egg-info), which must not land in the checkout
+    folders = [shutil.copytree(ROOT / f, tmp_path / "src" / f, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__")) for f in ("repro", "waveglow")]
+    run([*pip, *map(str, folders)], env)
 
     installed = {normalise(d.split("==")[0]) for d in
                  run([str(python), "-m", "pip", "list", "--format=freeze"], env).stdout.split()}

@@ -12,8 +12,8 @@ def record(sample_rate: int, seconds: float = RECORD_S) -> np.ndarray:
     try:
         import sounddevice as sd
     except (ImportError, OSError) as e:
-        raise ValueError(f"mic: sounddevice is unavailable ({e}); `pip install 'crnn-kws[mic]'` or pass a wav "
-                         "file / '-' for stdin") from None
+        raise ValueError(f"mic: sounddevice is unavailable ({e}); `pip install -e './crnn-kws[mic]'` from the "
+                         "repository root, or pass a wav file / '-' for stdin") from None
     try:
         sd.check_input_settings(channels=1, samplerate=sample_rate)
         audio = sd.rec(int(seconds * sample_rate), samplerate=sample_rate, channels=1, dtype="float32")

@@ -9,7 +9,7 @@ graph. Feature extraction and decoding stay outside (numpy / a CTC decoder), as 
 We use the TorchScript-based exporter (``dynamo=False``, as waveglow does): the dynamo exporter needs the
 extra ``onnxscript`` package. DS1 is not exported: its clipped-ReLU recurrence is a Python loop over frames,
 which tracing would freeze to one length. ``onnx`` and ``onnxruntime`` are an optional extra
-(``pip install 'deepspeech[onnx]'``).
+(``pip install -e './deepspeech[onnx]'`` from the repository root).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _require(module: str):
     try:
         return __import__(module)
     except ImportError:
-        raise ValueError(f"{module} is not installed; pip install 'deepspeech[onnx]' "
+        raise ValueError(f"{module} is not installed; pip install -e './deepspeech[onnx]' "
                          f"(onnx and onnxruntime) to export and check ONNX models") from None
 
 

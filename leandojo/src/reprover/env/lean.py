@@ -43,9 +43,10 @@ from reprover.env.types import (
 )
 
 log = logging.getLogger(__name__)
-INSTALL_HINT = ("--env lean needs Lean and the lean-dojo package: `pip install 'reprover[lean]'`, install elan "
-                "(https://github.com/leanprover/elan), and trace the benchmark's repository once with "
-                "lean_dojo.trace (≈1 h and ≥32 GB RAM for mathlib4). Without Lean, use --env replay")
+INSTALL_HINT = ("--env lean needs Lean and the lean-dojo package: `pip install -e './leandojo[lean]'` (from the "
+                "repository root), install elan (https://github.com/leanprover/elan), and trace the benchmark's "
+                "repository once with lean_dojo.trace (≈1 h and ≥32 GB RAM for mathlib4). Without Lean, use "
+                "--env replay")
 
 
 def import_lean_dojo() -> ModuleType:

@@ -85,7 +85,8 @@ def pyin(wav: np.ndarray, sr: int = 22050, *, frame_length: int = 1024, hop_leng
     try:
         import librosa
     except ImportError as err:
-        raise ImportError("pyin needs librosa: pip install 'repro[test]' or pip install librosa") from err
+        raise ImportError("pyin needs librosa: pip install librosa (or `pip install -e './repro[test]'` from the "
+                          "repository root)") from err
     f0, voiced, _ = librosa.pyin(np.asarray(wav, dtype=np.float64), fmin=fmin, fmax=fmax, sr=sr,
                                  frame_length=frame_length, hop_length=hop_length, center=True)
     return np.nan_to_num(f0, nan=0.0).astype(np.float32), voiced.astype(bool)
