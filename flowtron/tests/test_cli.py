@@ -11,6 +11,8 @@ import torch
 from flowtron_testkit import tiny_model
 
 from flowtron.cli import main
+from flowtron.data import frame_cap
+from repro.train.checkpoint import FORMAT
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,29 @@ def test_synthesis_writes_a_peak_normalised_wav(ckpt, tmp_path, capsys):
     assert sr == 22050 and len(wav) > 0 and abs(abs(wav).max() - 1.0) < 1e-3
     assert (tmp_path / "att_flow0.png").is_file() and (tmp_path / "att_flow1.png").is_file()
     assert "20 frames" in capsys.readouterr().out
+
+
+def test_frame_cap_is_a_length_of_audio_per_symbol_whatever_the_hop():
+    assert frame_cap(10, 256) == 80  # the maintainers' 8 frames per symbol at the official hop
+    assert frame_cap(10, 512) == 40  # the same 93 ms of audio per symbol at hop 512
+    assert frame_cap(5, 768) == 14  # 40 / 3, rounded up
+    for bad in ((0, 256), (3, 300)):
+        with pytest.raises(ValueError):
+            frame_cap(*bad)
+
+
+@pytest.mark.parametrize("hop", [256, 512])
+def test_the_default_cap_follows_the_checkpoint_hop(tmp_path, capsys, hop):
+    """A hop-512 checkpoint of ours gets the duration a hop-256 one gets, not twice it (the shared rule)."""
+    model = tiny_model()
+    path = tmp_path / f"hop{hop}.pt"
+    torch.save({"format": FORMAT, "model": model.state_dict(),
+                "config": {"model": {"n_speakers": 3}, "data": {"hop_length": hop}}}, path)
+    out = tmp_path / "c.wav"
+    assert main(["-c", str(path), "--text", "Hi.", "-o", str(out), "--gate", "1"]) == 0
+    n_symbols = 3  # "hi." -> h, i, .
+    assert f"{frame_cap(n_symbols, hop)} frames" in capsys.readouterr().out
+    assert abs(sf.info(out).duration - 8 * n_symbols * 256 / 22050) < 0.05
 
 
 def test_style_transfer_and_speaker_blending_run(ckpt, tmp_path):

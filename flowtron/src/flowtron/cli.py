@@ -6,8 +6,9 @@
 
 Any checkpoint ``flowtron.load_checkpoint`` reads works (``--config`` for official files trained at other sizes).
 ``--speaker`` is the model row; with one of our checkpoints ``--speaker-id`` takes the raw filelist id through
-the saved table. ``--n-frames`` caps the output (default 8 frames per symbol, the maintainers' rule of thumb; too
-few truncate the sentence); generation stops earlier when the gate fires (``--gate 1`` never stops). Style
+the saved table. ``--n-frames`` caps the output (default ``flowtron.data.frame_cap``: 8 frames per symbol at
+hop 256, the maintainers' rule of thumb, converted to the checkpoint's hop; too few truncate the sentence);
+generation stops earlier when the gate fires (``--gate 1`` never stops). Style
 transfer replaces z ~ N(0, sigma^2) by the posterior of the reference clips (``flowtron.control``). Without
 ``--waveglow`` the mel is vocoded by Griffin-Lim. The wav is peak-normalised (the official inference) and
 written atomically; an existing output is refused unless ``--overwrite``.
@@ -25,7 +26,7 @@ import torch
 from flowtron.checkpoint import model_from_checkpoint, read_checkpoint_file
 from flowtron.config import DataConfig
 from flowtron.control import component_z, posterior_z, sample_z, speaker_blend
-from flowtron.data import TextToIds, load_mel, to_vocoder_frames
+from flowtron.data import TextToIds, frame_cap, load_mel, to_vocoder_frames
 from flowtron.errors import user_errors
 from flowtron.model import FlowtronInputError
 from repro.audio.io import save_wav
@@ -44,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--speaker-id", default=None, help="raw filelist speaker id (our checkpoints keep the table)")
     p.add_argument("--sigma", type=float, default=0.5, help="standard deviation of z (official default 0.5)")
     p.add_argument("--gate", type=float, default=0.5, help="gate threshold; >= 1 never stops early")
-    p.add_argument("--n-frames", type=int, default=None, help="frame cap (default 8 per symbol)")
+    p.add_argument("--n-frames", type=int, default=None,
+                   help="frame cap (default 8 per symbol at hop 256, scaled to the model's hop)")
     p.add_argument("--temperature", type=float, default=1.0, help="attention softmax temperature")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--style-ref", type=Path, action="append", default=[], help="reference wav (repeatable)")
@@ -103,7 +105,7 @@ def synthesize(args: argparse.Namespace) -> Path:
     data_cfg = DataConfig(hop_length=_hop_length(checkpoint))
     to_ids = TextToIds(data_cfg.text_cleaners, p_arpabet=0.0, strict=True)
     text = torch.tensor(to_ids(args.text), dtype=torch.long)
-    n_frames = args.n_frames or 8 * len(text)
+    n_frames = args.n_frames or frame_cap(len(text), data_cfg.hop_length)
     generator = torch.Generator().manual_seed(args.seed)
     if args.style_ref:
         refs = [(load_mel(path, data_cfg), torch.tensor(to_ids(words), dtype=torch.long))

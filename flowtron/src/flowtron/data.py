@@ -62,6 +62,22 @@ def hop_stride(cfg: DataConfig) -> int:
     return cfg.hop_length // FRONT_END_HOP
 
 
+FRAMES_PER_SYMBOL = 8
+"""the synthesis frame cap's rule of thumb (the maintainers'): 8 frames per text symbol at the 256 hop"""
+
+
+def frame_cap(n_symbols: int, hop_length: int) -> int:
+    """Default number of frames to generate for ``n_symbols`` symbols at ``hop_length``: ``FRAMES_PER_SYMBOL``
+    frames per symbol at the front end's 256 hop, i.e. a fixed length of *audio* per symbol (8 x 256 samples,
+    93 ms at 22050 Hz), converted to the model's frame rate and rounded up. Used by ``flowtron-synthesize`` and
+    the demo alike, so a hop-512 checkpoint gets the same maximum duration (4 frames per symbol) from both; a
+    cap of 8 frames per symbol at hop 512 would allow twice the audio the rule means."""
+    if n_symbols < 1:
+        raise ValueError(f"frame_cap needs at least one symbol, got {n_symbols}")
+    stride = hop_stride(DataConfig(hop_length=hop_length))
+    return -(-FRAMES_PER_SYMBOL * n_symbols // stride)
+
+
 def load_mel(path: str | Path, cfg: DataConfig) -> Tensor:
     """log-mel [n_mel, T] of one wav at ``cfg.sampling_rate`` (another rate is an error naming the file).
 
@@ -157,5 +173,6 @@ def collate(items: Sequence[Item]) -> Batch:
                  out_lens, gate_targets(out_lens, T), prior)
 
 
-__all__ = ["Batch", "FlowtronDataset", "Item", "TextToIds", "collate", "hop_stride", "load_mel",
+__all__ = ["FRAMES_PER_SYMBOL", "Batch", "FlowtronDataset", "Item", "TextToIds", "collate", "frame_cap",
+           "hop_stride", "load_mel",
            "read_flowtron_list", "to_vocoder_frames"]

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from flowtron.config import DataConfig, FlowtronConfig
-from flowtron.data import FRONT_END_HOP, TextToIds, hop_stride, load_mel, read_flowtron_list, to_vocoder_frames
+from flowtron.data import FRONT_END_HOP, TextToIds, frame_cap, load_mel, read_flowtron_list, to_vocoder_frames
 from flowtron.model import Flowtron
 from flowtron.train import run, time_ordered
 from repro.atomic import atomic_write_text
@@ -164,7 +164,7 @@ def speaker_identity(model: Flowtron, cfg: FlowtronConfig, val, speakers, profil
         for j, e in enumerate(val):
             text = torch.tensor(text_to_ids(e.text, rng))
             g = torch.Generator().manual_seed(j)
-            cap = 8 * len(text) // hop_stride(cfg.data)  # 8 frames per symbol at hop 256 (the CLI's rule)
+            cap = frame_cap(len(text), cfg.data.hop_length)  # the CLI's default cap
             mel, _ = model.infer(torch.randn(1, 80, cap, generator=g) * 0.5, torch.tensor([s]), text[None],
                                  gate_threshold=0.5)
             stopped += mel.shape[2] < cap
