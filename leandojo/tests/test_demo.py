@@ -14,7 +14,8 @@ def test_render_puts_every_method_and_subset_in_one_table():
     s = {"pass@1": 0.5, "proved": 1, "total": 2}
     args = Namespace(benchmark="toy", split="novel_premises", num_sampled_tactics=8, max_expansions=10,
                      retriever_steps=1, generator_steps=2, num_retrieved=5, p_drop=0.0,
-                     generator_batch_size=8, rename_premises=0.0)
+                     generator_batch_size=8, rename_premises=0.0,
+                     insert_gold_premise=False)
     text = render(args, [("BM25", m), ("ours", m)],
                   [("oracle", "test", s), ("ours", "test", {**s, "pass@1": None})], 1.0)
     assert "| BM25 | 10.0 | 50.0 | 0.300 | 4 |" in text and "| oracle | test | 50.0 | 1 / 2 |" in text

@@ -114,3 +114,37 @@ def test_a_beam_score_is_the_summed_token_log_probability_of_its_output():
     logp = torch.log_softmax(logits, -1).gather(1, labels.clamp_min(0)[:, None])[:, 0]
     total = logp[labels != -100].sum().item()
     assert out.sequences_scores[0].item() == pytest.approx(total, abs=1e-3)
+
+
+def test_insert_gold_puts_a_missed_gold_premise_at_a_seeded_random_rank_and_keeps_hits(bench, theorems):
+    """``data.insert_gold_premise``: an example whose retrieved premises miss its tactic's gold premise gets it."""
+    from reprover.generation.dataset import generator_examples
+    from reprover.retrieval.premise_text import premise_text
+
+    rows = [(t, tac) for t in theorems for tac in t.traced_tactics if bench.positive_premises(t, tac)]
+    thm, tac = rows[0]
+    gold = bench.positive_premises(thm, tac)
+    others = [p for p in bench.corpus.premises if p not in gold][:3]
+
+    class Wrong:  # a retriever that never finds the gold premise (or finds it at rank 2)
+        corpus = bench.corpus
+
+        def __init__(self, hit: bool) -> None:
+            self.hit = hit
+
+        def retrieve(self, queries, k):
+            ranked = [others[0], gold[0], others[2]] if self.hit else others
+            return [[(p, 0.0) for p in ranked[:k]] for _ in queries]
+
+    plain = generator_examples([thm], Wrong(False), 3)
+    assert premise_text(gold[0]) not in list(plain[0].premises)  # default: as retrieved (RP)
+    a = generator_examples([thm], Wrong(False), 3, insert_gold=True, seed=1)
+    b = generator_examples([thm], Wrong(False), 3, insert_gold=True, seed=1)
+    got = list(a[0].premises)
+    assert got == list(b[0].premises) and len(got) == 3 and got.count(premise_text(gold[0])) == 1
+    assert sum(premise_text(p) in got for p in others) == 2  # the gold premise replaced one retrieved premise
+    ranks = {list(generator_examples([thm], Wrong(False), 3, insert_gold=True, seed=s)[0].premises)
+             .index(premise_text(gold[0])) for s in range(20)}
+    assert ranks == {0, 1, 2}  # random rank, not always the same slot
+    hit = generator_examples([thm], Wrong(True), 3, insert_gold=True, seed=1)
+    assert list(hit[0].premises) == [premise_text(p) for p in (others[0], gold[0], others[2])]  # left alone

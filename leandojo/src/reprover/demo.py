@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rename-premises", type=float, default=None,
                    help="probability that a training input's retrieved premises get fresh random names, in the "
                    "target too (default 0 = RP's); see reprover.generation.augment and README (copy probe)")
+    p.add_argument("--insert-gold-premise", type=int, choices=(0, 1), default=None,
+                   help="1: a training input whose retrieved premises miss the gold one gets it at a random rank "
+                   "(default 0 = RP's); see reprover.generation.dataset.generator_examples")
     p.add_argument("--generator-batch-size", type=int, default=None,
                    help="default: the config's 8")
     p.add_argument("--retriever-steps", type=int, default=None, help="default: 1000 (toy), 300 (fixture)")
@@ -81,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.num_retrieved = args.num_retrieved or (3 if toy else 10)
     args.p_drop = args.p_drop if args.p_drop is not None else (0.0 if toy else 0.5)
     args.rename_premises = args.rename_premises if args.rename_premises is not None else 0.0
+    args.insert_gold_premise = bool(args.insert_gold_premise)
     args.generator_batch_size = args.generator_batch_size or 8
     args.max_expansions = args.max_expansions or (10 if toy else 50)
     args.subsets = args.subsets or (["test"] if toy else ["test", "train"])
@@ -115,6 +119,7 @@ def train_models(args: argparse.Namespace, data: Path) -> dict[str, Path]:
                            [*common, f"train.max_steps={args.generator_steps}",
                             f"data.num_retrieved={args.num_retrieved}", f"data.p_drop={args.p_drop}",
                             f"data.rename_premises={args.rename_premises}",
+                            f"data.insert_gold_premise={'true' if args.insert_gold_premise else 'false'}",
                             f"data.batch_size={args.generator_batch_size}",
                             f"data.retriever={'null' if ret is None else ret}"])
         print(f"[demo] {name}: {args.generator_steps} steps", flush=True)
@@ -204,7 +209,7 @@ def _environment(args: argparse.Namespace, wall: float) -> str:
             f"{env['load']}, configs/retriever_tiny.json ({args.retriever_steps} steps) + "
             f"configs/generator_tiny.json ({args.generator_steps} steps each, {args.num_retrieved} premises in the "
             f"input, p_drop {args.p_drop}, batch {args.generator_batch_size}, rename_premises "
-            f"{args.rename_premises}), wall time {wall:.0f} s.")
+            f"{args.rename_premises}, insert_gold_premise {int(args.insert_gold_premise)}), wall time {wall:.0f} s.")
 
 
 def main(argv: list[str] | None = None) -> int:

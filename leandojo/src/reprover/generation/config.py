@@ -41,6 +41,11 @@ class GeneratorDataConfig:
     """toy-demo deviation (RP: 0): probability that a training example's retrieved premises get fresh random
     names, in the input and the target alike, so a randomly initialised generator must learn to copy names
     from its input (pretrained ByT5 already can); see ``generation.augment.rename_input_premises``"""
+    insert_gold_premise: bool = False
+    """toy-demo deviation (RP: off, the generator trains on retrieved premises only): a training example whose
+    retrieved premises miss its tactic's gold premise gets it at a random rank (val is left as retrieved); with
+    ``rename_premises`` this makes copying a name from the input the only rule that fits every example; see
+    ``generation.dataset.generator_examples``"""
     val_max_examples: int = 0
     """cap on val tactics decoded at each validation (0 = all)"""
     num_workers: int = 0

@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 from transformers import PreTrainedTokenizerBase
 
+from reprover.data.benchmark import positive_premises
 from reprover.data.records import TheoremRecord, remove_marks
 from reprover.generation.augment import format_augmented_state, rename_input_premises
 from reprover.retrieval.premise_text import premise_text
@@ -55,10 +56,21 @@ class GeneratorExample:
 
 
 def generator_examples(theorems: list[TheoremRecord], retriever: Retriever | None = None,
-                       num_retrieved: int = 100, chunk: int = 1024) -> list[GeneratorExample]:
-    """One example per traced tactic; retrieval runs ``chunk`` states at a time (bounded memory)."""
+                       num_retrieved: int = 100, chunk: int = 1024, insert_gold: bool = False,
+                       seed: int = 0) -> list[GeneratorExample]:
+    """One example per traced tactic; retrieval runs ``chunk`` states at a time (bounded memory).
+
+    ``insert_gold`` (toy-demo deviation, RP: off): an example whose ``num_retrieved`` premises miss every
+    positive premise of its tactic gets its first positive premise at a uniformly random rank (seeded by
+    ``seed``), replacing the premise there. Why: a generator trained with renamed premises
+    (``data.rename_premises``) can only fit such an example by memorising the original name, which teaches
+    it the opposite of copying; with the gold premise always in the input, copying is the one rule that fits
+    every example. The rank is random so that the generator does not learn "copy the premise at rank k".
+    With a byte budget smaller than ``num_retrieved`` premises need, an inserted premise can still be cut.
+    """
     rows = [(thm, tac) for thm in theorems for tac in thm.traced_tactics]
     premises: list[Sequence[str]] = [()] * len(rows)
+    rng = random.Random(seed)
     if retriever is not None and rows:
         corpus = retriever.corpus
         texts = [premise_text(p) for p in corpus.premises]
@@ -68,9 +80,18 @@ def generator_examples(theorems: list[TheoremRecord], retriever: Retriever | Non
                                         num_retrieved)
             for j, r in enumerate(ranked):
                 ids = np.fromiter((corpus.index_of(p) for p, _ in r), dtype=np.int32, count=len(r))
+                if insert_gold:
+                    thm, tac = part[j]
+                    _insert_gold(ids, [corpus.index_of(g) for g in positive_premises(corpus, thm, tac)], rng)
                 premises[lo + j] = PremiseRefs(texts, ids)
     return [GeneratorExample(tac.state_before, remove_marks(tac.tactic), ps)
             for (_, tac), ps in zip(rows, premises, strict=True)]
+
+
+def _insert_gold(ids: np.ndarray, gold: list[int], rng: random.Random) -> None:
+    """In place: if ``ids`` holds none of ``gold``, put ``gold[0]`` at a random position of ``ids``."""
+    if gold and len(ids) and not np.isin(ids, gold).any():
+        ids[rng.randrange(len(ids))] = gold[0]
 
 
 class GeneratorDataset(Dataset):

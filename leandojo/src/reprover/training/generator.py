@@ -72,7 +72,8 @@ def _examples(cfg: GeneratorRunConfig, bench: Benchmark, device: torch.device):
         from reprover.retrieval.checkpoint import load_dense_retriever
 
         retriever = load_dense_retriever(d.retriever, bench.corpus, device=device)
-    train = generator_examples(bench.split(d.split, "train"), retriever, d.num_retrieved)
+    train = generator_examples(bench.split(d.split, "train"), retriever, d.num_retrieved,
+                               insert_gold=d.insert_gold_premise, seed=cfg.train.seed)
     val = generator_examples(bench.split(d.split, "val"), retriever, d.num_retrieved)
     if d.val_max_examples:
         val = val[:d.val_max_examples]
