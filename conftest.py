@@ -1,8 +1,9 @@
 """Repository-wide pytest set-up.
 
 pytest's importlib mode names a test file after its path (``repro/tests/test_x.py`` becomes
-``repro.tests.test_x``) and registers the missing parents as empty namespace modules, which would shadow
-the real ``repro`` package (and ``waveglow``, ``flowtron``, ...: each lives in ``<folder>/src/<pkg>``).
+``ninerepro.tests.test_x``) and registers the missing parents as empty namespace modules, which would shadow
+the real package of that name (``waveglow/tests/test_x.py`` → ``waveglow.tests.test_x`` and the package
+``waveglow``, ``flowtron``, ...: each lives in ``<folder>/src/<pkg>``, the toolkit in ``repro/src/ninerepro``).
 Importing every installed package here, before collection, keeps the real ones in ``sys.modules``.
 """
 

@@ -6,7 +6,7 @@
 # release), SPLIT (random | novel_premises), RUNS (run folder), WORKERS (proving actors), GPUS (default: all seen).
 # The script runs from leandojo/, so relative paths (configs/, DATA, RUNS) are relative to leandojo/.
 # Each finished stage leaves $RUNS/.done-<N>; rerunning skips finished stages, and training stages resume from
-# their newest checkpoint (repro.train). Time and memory: not yet measured (the paper reports ~5 days on one
+# their newest checkpoint (ninerepro.train). Time and memory: not yet measured (the paper reports ~5 days on one
 # A100 80 GB for the generator and ~2 days on 8 V100s for evaluation).
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
@@ -31,7 +31,7 @@ BENCH=$DATA/leandojo_benchmark_4   # python -m reprover.data.download --root DAT
 RETRIEVER=$RUNS/retriever/best     # train.py exports the best model on validation to <run>/best
 GENERATOR=$RUNS/generator/best
 GENERATOR_NORET=$RUNS/generator_noret/best
-if (( GPUS > 1 )); then             # one DDP process per GPU (repro.train reads the torchrun environment)
+if (( GPUS > 1 )); then             # one DDP process per GPU (ninerepro.train reads the torchrun environment)
   TRAIN=("$PY" -m torch.distributed.run --standalone --nproc_per_node "$GPUS" train.py)
 else
   TRAIN=("$PY" train.py)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from repro.train import CheckpointError, ConfigError, close_distributed
-from repro.train.cli import load_run_config, parse_train_args
+from ninerepro.train import CheckpointError, ConfigError, close_distributed
+from ninerepro.train.cli import load_run_config, parse_train_args
 
 PARTS = ("retriever", "generator")
 

@@ -31,7 +31,7 @@ from gpu_registry import ROOT, Entry, load_registry, required_distributions, src
 from gpu_report import render_markdown
 from gpu_steps import run_step
 
-SCHEMA = "repro.gpu-check/1"
+SCHEMA = "ninerepro.gpu-check/1"
 DEFAULT_BUDGET_S = 540.0  # 9 minutes: leaves a 15-minute GPU lease room for the machine's start and one rerun
 REPORT_RESERVE_S = 5.0
 WHEELS = ROOT / ".gpu-wheels"

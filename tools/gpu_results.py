@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-results: cannot read {path} ({exc}); run `make gpu-check OUT={args.results}` first",
               file=sys.stderr)
         return 2
-    if report.get("schema") != "repro.gpu-check/1":
+    if report.get("schema") != "ninerepro.gpu-check/1":
         print(f"gpu-results: {path} is not a gpu-check report (schema {report.get('schema')!r})", file=sys.stderr)
         return 2
     if report["mode"] == "cpu" and not args.allow_cpu:

@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import sys
 
-from repro.train import close_distributed, load_config
+from ninerepro.train import close_distributed, load_config
 from upcycling.config import MoEConfig, RunConfig
 from upcycling.train import run
 

@@ -5,12 +5,12 @@ encoder is loaded) sampled k times with top-p 0.9, top-k 0, temperature 1, ``--n
 (end-of-sequence ignored, so every implementation generates the same number of tokens). Implementations:
 
 1. ``HF generate, batch 1``: ``model.generate`` on one prompt at a time, k calls per question (the naive loop).
-2. ours: :class:`repro.lm.hf.HFBackend`, ``--batch`` prompts per forward, the k copies prefilled once.
-3. vLLM in-process (``repro.lm.vllm_backend``) when ``import vllm`` works (CUDA machines), same prompts and seeds.
+2. ours: :class:`ninerepro.lm.hf.HFBackend`, ``--batch`` prompts per forward, the k copies prefilled once.
+3. vLLM in-process (``ninerepro.lm.vllm_backend``) when ``import vllm`` works (CUDA machines), same prompts and seeds.
 
-Timings alternate between implementations (``repro.timing``), questions/s and generated tokens/s are printed
+Timings alternate between implementations (``ninerepro.timing``), questions/s and generated tokens/s are printed
 side by side with ratios; ``--results`` appends the markdown table, ``--json`` writes a
-``repro.bench_report.BenchReport``. Issue target on CUDA: vLLM >= 5x HF batch 64 (reference H200, 1.1B
+``ninerepro.bench_report.BenchReport``. Issue target on CUDA: vLLM >= 5x HF batch 64 (reference H200, 1.1B
 Llama-like, prompt 1024, 100 sampled tokens, bf16: 55 tok/s at batch 1, 2197 tok/s at batch 64).
 
     python bench/bench.py --tiny                        # seconds: random 2-layer model, CPU
@@ -45,9 +45,9 @@ def stage1_prompts(n_questions: int, k: int) -> tuple[list[str], list[int]]:
 
 
 def measure(args: argparse.Namespace) -> dict:
-    from repro.lm import Sampling
-    from repro.lm.bench_tools import bench_backend, naive_generate
-    from repro.timing import median_seconds
+    from ninerepro.lm import Sampling
+    from ninerepro.lm.bench_tools import bench_backend, naive_generate
+    from ninerepro.timing import median_seconds
 
     backend, device = bench_backend(args.device, args.tiny, args.model, args.batch)
     prompts, seeds = stage1_prompts(args.questions, args.k)
@@ -66,7 +66,7 @@ def measure(args: argparse.Namespace) -> dict:
     vllm_ok = (importlib.util.find_spec("vllm") is not None and device.startswith("cuda") and not args.tiny
                and args.model is not None)
     if vllm_ok:
-        from repro.lm.vllm_backend import VLLMBackend
+        from ninerepro.lm.vllm_backend import VLLMBackend
 
         vbackend = VLLMBackend(args.model)
 
@@ -80,8 +80,8 @@ def measure(args: argparse.Namespace) -> dict:
 
 
 def report(args: argparse.Namespace, m: dict):
-    from repro.bench_report import BenchFigure, BenchReport
-    from repro.envinfo import describe
+    from ninerepro.bench_report import BenchFigure, BenchReport
+    from ninerepro.envinfo import describe
 
     q, s, tok = m["questions"], m["seconds"], m["tokens"]
     rows = [{"implementation": {"naive": "HF generate, batch 1", "ours": f"ours, HF batched (batch {args.batch})",
@@ -110,11 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--new-tokens", type=int, default=100)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--results", default=None, help="append the markdown table to this file")
-    p.add_argument("--json", default=None, help="write a repro.bench_report JSON here")
+    p.add_argument("--json", default=None, help="write a ninerepro.bench_report JSON here")
     args = p.parse_args(argv)
     if args.tiny:
         args.questions, args.k, args.new_tokens, args.repeats = 2, 4, 8, 1
-    from repro.lm.bench_tools import emit
+    from ninerepro.lm.bench_tools import emit
 
     m = measure(args)
     rows, rep = report(args, m)

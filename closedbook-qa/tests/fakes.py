@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from repro.lm import Generation
+from ninerepro.lm import Generation
 
 
 class CountingBackend:

@@ -1,4 +1,4 @@
-"""The benchmark's tiny mode runs in seconds and writes a valid repro.bench_report JSON."""
+"""The benchmark's tiny mode runs in seconds and writes a valid ninerepro.bench_report JSON."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from repro.bench_report import read_report
+from ninerepro.bench_report import read_report
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench.py"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from repro.lm import Sampling
-from repro.lm.embedded import has_smollm2
+from ninerepro.lm import Sampling
+from ninerepro.lm.embedded import has_smollm2
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
@@ -18,7 +18,7 @@ PROMPTS = ["Q: What is the capital of France?\nA: Paris is the capital of France
 
 
 def _backend(device: str, dtype: str):
-    from repro.lm.hf import HFBackend
+    from ninerepro.lm.hf import HFBackend
 
     return HFBackend.load(None, device=device, dtype=dtype, batch_size=4)
 

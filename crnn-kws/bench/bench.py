@@ -5,7 +5,7 @@
 
 Training: the paper's model (configs/arik2017.json) on a batch of PCEN features, forward + cross-entropy +
 backward + Adam, ours (crnn_kws.model.CRNN) and the baseline (bench/plain_crnn.py, an nn.Sequential with copies
-of our weights, checked equal first) in alternation through repro.timing.median_seconds; fp32, plus bf16
+of our weights, checked equal first) in alternation through ninerepro.timing.median_seconds; fp32, plus bf16
 autocast on CUDA. Throughput = windows per second. Streaming: 1 s of audio hop by hop; ours is the
 unidirectional model with carried PCEN/GRU state (crnn_kws.streaming), the baseline rescores the whole 1.5 s
 window of the same unidirectional model at every 80 ms decision (features included for both), ms per 10 ms
@@ -30,12 +30,12 @@ from crnn_kws.config import KwsConfig  # noqa: E402
 from crnn_kws.features import sliding_windows, window_features  # noqa: E402
 from crnn_kws.model import build_model, count_parameters  # noqa: E402
 from crnn_kws.streaming import StreamingDetector  # noqa: E402
-from repro import envinfo  # noqa: E402
-from repro.atomic import atomic_write_text  # noqa: E402
-from repro.bench_report import BenchFigure, BenchReport  # noqa: E402
-from repro.timing import median_seconds  # noqa: E402
-from repro.train import load_config  # noqa: E402
-from repro.train.precision import autocast  # noqa: E402
+from ninerepro import envinfo  # noqa: E402
+from ninerepro.atomic import atomic_write_text  # noqa: E402
+from ninerepro.bench_report import BenchFigure, BenchReport  # noqa: E402
+from ninerepro.timing import median_seconds  # noqa: E402
+from ninerepro.train import load_config  # noqa: E402
+from ninerepro.train.precision import autocast  # noqa: E402
 
 CONFIGS = HERE.parent / "configs"
 BASELINE = "plain PyTorch CRNN"
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--tiny", action="store_true", help="a seconds-long run on the tiny config (tests)")
     p.add_argument("--results", default=str(HERE / "RESULTS.md"), help="markdown file the run is appended to")
-    p.add_argument("--json", default=None, help="also write a repro.bench_report JSON here")
+    p.add_argument("--json", default=None, help="also write a ninerepro.bench_report JSON here")
     return p
 
 

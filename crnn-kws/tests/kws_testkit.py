@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crnn_kws.config import KwsConfig
-from repro.train import load_config
+from ninerepro.train import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -25,8 +25,8 @@ def write_speech_commands_fixture(root: Path, n_speakers: int = 10, extra_words:
     import numpy as np
     import soundfile as sf
 
-    from repro.data.datasets.speech_commands import COMMANDS, which_set
-    from repro.data.synth.speech_commands import speaker_hashes
+    from ninerepro.data.datasets.speech_commands import COMMANDS, which_set
+    from ninerepro.data.synth.speech_commands import speaker_hashes
 
     hashes = speaker_hashes(n_speakers, seed=0)  # speaker k % 10 == 0 validation, 1 testing, else training
     lists: dict[str, list[str]] = {"validation": [], "testing": []}

@@ -9,8 +9,8 @@ from kws_testkit import CONFIGS, config
 from crnn_kws.cli import eval_main, listen_main
 from crnn_kws.detector import Detector
 from crnn_kws.train import main as train_main
-from repro.audio import save_wav
-from repro.train.checkpoint import CheckpointError
+from ninerepro.audio import save_wav
+from ninerepro.train.checkpoint import CheckpointError
 
 
 @pytest.fixture(scope="module")

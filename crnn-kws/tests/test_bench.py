@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from kws_testkit import config
 
-from repro.bench_report import read_report
+from ninerepro.bench_report import read_report
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 

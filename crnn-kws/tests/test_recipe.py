@@ -19,7 +19,7 @@ from crnn_kws.commands import LABELS, SILENCE, UNKNOWN, CommandsSplit, CommandsW
 from crnn_kws.data import SplitAudio
 from crnn_kws.recipe import main as recipe_main
 from crnn_kws.train import build_trainer
-from repro.data.datasets.speech_commands import which_set
+from ninerepro.data.datasets.speech_commands import which_set
 
 
 @pytest.fixture(scope="module")

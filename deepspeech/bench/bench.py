@@ -30,12 +30,12 @@ from deepspeech.features import compute_features, make_vocab, pad_features
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model, count_parameters
 from deepspeech.serving.loadtest import synthetic_utterance
-from repro import envinfo
-from repro.atomic import atomic_write_text
-from repro.bench_report import BenchFigure, BenchReport
-from repro.timing import median_seconds
-from repro.train import load_config
-from repro.train.precision import autocast, make_grad_scaler
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
+from ninerepro.bench_report import BenchFigure, BenchReport
+from ninerepro.timing import median_seconds
+from ninerepro.train import load_config
+from ninerepro.train.precision import autocast, make_grad_scaler
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # dsp_official.py sits beside this script
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=None, help="untimed steps first (cpu 1, cuda 5)")
     p.add_argument("--precisions", default=None, help="comma list of fp32,bf16,fp16 (default per device)")
     p.add_argument("--results", default=str(HERE / "RESULTS.md"), help="markdown file the run is appended to")
-    p.add_argument("--json", default=None, help="also write the figures as a repro.bench_report JSON file")
+    p.add_argument("--json", default=None, help="also write the figures as a ninerepro.bench_report JSON file")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. model.hidden=256)")
     return p
 

@@ -36,8 +36,8 @@ from deepspeech.infer import Transcriber
 from deepspeech.lm_files import arpa_unigrams
 from deepspeech.ngram import NGramLM
 from deepspeech.objective import explain
-from repro import envinfo
-from repro.text.ctc import CharVocab
+from ninerepro import envinfo
+from ninerepro.text.ctc import CharVocab
 
 
 def timed(decoder, posts) -> tuple[list[str], float, float]:

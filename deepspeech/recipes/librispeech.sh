@@ -42,7 +42,7 @@ evaluate() {
       --lm "$LM" --alpha "$A" --beta "$B" --beam 500 --workers "$WORKERS" \
       --report "$RUN/eval_${s}_lm.json" | tee "$RUN/eval_${s}_lm.txt"
   done; }
-stage 1 "download + manifests (all 7 subsets)" "$PY" -m repro.data.prepare librispeech --root "$DATA" \
+stage 1 "download + manifests (all 7 subsets)" "$PY" -m ninerepro.data.prepare librispeech --root "$DATA" \
   --subsets $TRAIN_SETS dev-clean dev-other test-clean test-other
 stage 2 "merge training/dev manifests" merge
 stage 3 "${LM_ORDER}-gram LM from the LibriSpeech LM corpus" lm

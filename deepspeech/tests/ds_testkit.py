@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from deepspeech.config import DeepSpeechConfig
-from repro.audio import save_wav
-from repro.train import load_config
+from ninerepro.audio import save_wav
+from ninerepro.train import load_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from deepspeech.ngram import build_arpa
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 LM_TEXT = [
     "the cat sat on the mat", "the dog ran to the park", "a cat ran after the dog", "she sat by the window",

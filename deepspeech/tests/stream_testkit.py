@@ -16,8 +16,8 @@ from ds_testkit import tiny_config, tone_utterance
 from deepspeech.features import compute_features, make_vocab, pad_features
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model
-from repro.atomic import atomic_save
-from repro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
+from ninerepro.atomic import atomic_save
+from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
 
 LETTERS = "abcde"
 

@@ -12,9 +12,9 @@ from ds_testkit import tone_utterance, write_corpus
 from deepspeech.config import FeatureConfig
 from deepspeech.data import SpeechDataset, load_utterances
 from deepspeech.features import prepare_audio
-from repro.audio import AudioFileError, SampleRateError
-from repro.data.filelists import DataFormatError
-from repro.text.ctc import CharVocab
+from ninerepro.audio import AudioFileError, SampleRateError
+from ninerepro.data.filelists import DataFormatError
+from ninerepro.text.ctc import CharVocab
 
 VOCAB = CharVocab.english()
 
@@ -76,5 +76,5 @@ def test_corrupt_audio_names_the_manifest_line(tmp_path):
 
 
 def test_a_missing_manifest_says_how_to_make_one(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"repro\.data\.prepare"):
+    with pytest.raises(FileNotFoundError, match=r"ninerepro\.data\.prepare"):
         load_utterances(tmp_path / "nope.jsonl", VOCAB, 50.0)

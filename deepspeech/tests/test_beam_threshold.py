@@ -16,7 +16,7 @@ from lm_testkit import SENTENCES, noisy_posteriors, write_lm
 from deepspeech import cli
 from deepspeech.config import DecoderConfig
 from deepspeech.decoding import DecoderSpec, build_decoder
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text is not installed")
 from deepspeech.flashlight_decode import FlashlightDecoder

@@ -10,7 +10,7 @@ from ds_testkit import tone_utterance, write_corpus
 from deepspeech.cli import eval_main, transcribe_main, tune_main
 from deepspeech.ngram import NGramLM
 from deepspeech.ngram import main as lm_main
-from repro.audio import save_wav
+from ninerepro.audio import save_wav
 
 
 def test_deepspeech_lm_writes_a_readable_arpa_file(tmp_path, capsys):

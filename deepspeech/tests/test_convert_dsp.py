@@ -18,7 +18,7 @@ from deepspeech.convert_dsp import convert_dsp, main, read_dsp_checkpoint
 from deepspeech.features import make_vocab
 from deepspeech.infer import Transcriber, load_trained
 from deepspeech.model import build_model
-from repro.train.checkpoint import CheckpointError, load_checkpoint
+from ninerepro.train.checkpoint import CheckpointError, load_checkpoint
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VARIANTS = ["dsp_bi_lstm", "dsp_uni_gru"]

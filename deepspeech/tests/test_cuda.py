@@ -8,7 +8,7 @@ import torch
 from ds_testkit import tiny_config
 
 from deepspeech.model import build_model
-from repro.train.precision import autocast, true_fp32
+from ninerepro.train.precision import autocast, true_fp32
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 

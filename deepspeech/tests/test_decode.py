@@ -10,7 +10,7 @@ import pytest
 
 from deepspeech.decode import BeamSearchDecoder, greedy_decode, word_timings
 from deepspeech.ngram import BOS, EOS, NGramLM, build_arpa, estimate_kneser_ney, format_arpa
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 VOCAB = CharVocab.english()
 

@@ -10,7 +10,7 @@ from deepspeech.decode import BeamSearchDecoder
 from deepspeech.lm_files import arpa_unigrams
 from deepspeech.ngram import NGramLM
 from deepspeech.objective import ctc_log_likelihood, explain, objective
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text is not installed")
 from deepspeech.flashlight_decode import NEVER, FlashlightDecoder, prune_characters

@@ -19,8 +19,8 @@ from deepspeech.cli import eval_main, transcribe_main
 from deepspeech.data import load_eval_utterances
 from deepspeech.decode import BeamSearchDecoder, greedy_decode, word_timings
 from deepspeech.ngram import NGramLM
-from repro.audio import save_wav
-from repro.text.ctc import CharVocab
+from ninerepro.audio import save_wav
+from ninerepro.text.ctc import CharVocab
 
 EN = CharVocab.english()
 

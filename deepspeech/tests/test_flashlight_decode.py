@@ -17,7 +17,7 @@ from deepspeech.decode import BeamSearchDecoder
 from deepspeech.decoding import DecoderSpec, decode_all
 from deepspeech.lm_files import loadable_lm
 from deepspeech.ngram import NGramLM
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text is not installed")
 from deepspeech.flashlight_decode import FlashlightDecoder

@@ -11,7 +11,7 @@ from lm_testkit import SENTENCES, noisy_posteriors, to_vocab, uppercase_arpa, wr
 from deepspeech.decode import BeamSearchDecoder
 from deepspeech.evaluate import score
 from deepspeech.ngram import NGramLM
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 EN, DSP = CharVocab.english(), CharVocab.deepspeech_pytorch()
 

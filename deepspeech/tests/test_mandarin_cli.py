@@ -13,7 +13,7 @@ from deepspeech.infer import Transcriber
 from deepspeech.mandarin.lm import build_char_lm
 from deepspeech.mandarin.text import build_vocab, save_vocab
 from deepspeech.mandarin.train import main as train_main
-from repro.audio import save_wav
+from ninerepro.audio import save_wav
 
 TEXTS = ["银行利率", "市场成交", "利率市场", "成交银行"]
 TINY = ["model.hidden=16", "model.n_layers=2", "model.conv_channels=[4,4]", "train.device=cpu",

@@ -20,7 +20,7 @@ from deepspeech.mandarin.text import (
     vocab_lang,
     vocab_spec,
 )
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

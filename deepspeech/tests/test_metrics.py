@@ -1,4 +1,4 @@
-"""Our scoring (explicit normalisation + repro.metrics) equals jiwer on tricky cases."""
+"""Our scoring (explicit normalisation + ninerepro.metrics) equals jiwer on tricky cases."""
 
 from __future__ import annotations
 

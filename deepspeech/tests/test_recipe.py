@@ -16,7 +16,7 @@ from deepspeech.data import SortaGradSampler
 from deepspeech.infer import Transcriber
 from deepspeech.model import build_model, count_parameters
 from deepspeech.train import build_trainer, epoch_schedule
-from repro.train import load_config
+from ninerepro.train import load_config
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "librispeech.sh"
 

@@ -23,9 +23,9 @@ from deepspeech.loadtest import main as loadtest_main
 from deepspeech.model import build_model
 from deepspeech.serving.httpd import ServeConfig, start_server
 from deepspeech.serving.loadtest import synthetic_utterance
-from repro.train import load_config
-from repro.train.checkpoint import save_checkpoint
-from repro.train.config import to_dict
+from ninerepro.train import load_config
+from ninerepro.train.checkpoint import save_checkpoint
+from ninerepro.train.config import to_dict
 
 TINY = Path(__file__).resolve().parents[1] / "configs" / "tiny.json"
 
@@ -75,7 +75,7 @@ def test_the_loadtest_command_writes_a_table_for_both_modes(checkpoint, tmp_path
     assert text in capsys.readouterr().out
 
 
-@pytest.mark.slow  # a fresh interpreter imports torch and repro.text (inflect): 10-40 s on a busy 2-core box
+@pytest.mark.slow  # a fresh interpreter imports torch and ninerepro.text (inflect): 10-40 s on a busy 2-core box
 def test_the_serve_command_answers_and_shuts_down_cleanly_on_sigterm(checkpoint):
     proc = subprocess.Popen([sys.executable, "-c", "from deepspeech.serving.server import main; main()",
                              "--checkpoint", str(checkpoint), "--device", "cpu", "--port", "0"],

@@ -16,8 +16,8 @@ from stream_testkit import tone_texts, train_tone_model
 from deepspeech.cli import transcribe_main
 from deepspeech.infer import Transcriber
 from deepspeech.streaming import frame_samples, stream_log_probs, transcribe_long
-from repro.audio import save_wav
-from repro.metrics import cer
+from ninerepro.audio import save_wav
+from ninerepro.metrics import cer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SR = 16000
@@ -96,7 +96,7 @@ def test_the_command_line_transcribes_in_chunks(tone, tmp_path, capsys):
     assert transcribe_main(["--checkpoint", str(FIXTURES / "tone_tiny.pt"), "--chunk-seconds", "2",
                             str(tmp_path / "8k.wav")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "8000 Hz but the model expects 16000 Hz" in err and "repro.audio.resample" in err and "\n" not in err
+    assert "8000 Hz but the model expects 16000 Hz" in err and "ninerepro.audio.resample" in err and "\n" not in err
 
 
 @pytest.mark.slow

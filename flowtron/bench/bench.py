@@ -9,7 +9,7 @@ key names; the zero-initialised output convs are randomised first so the flows a
 ``N`` frames (400 by default, the issue's setting) from one z with the gate disabled (threshold 1.0) so both
 produce exactly ``N`` frames; the outputs are compared before timing (max abs difference printed). Training step
 = forward + the Flowtron loss (NLL + gate + attention CTC) + backward + RAdam step on a padded batch. Timings
-alternate ours/official (``repro.timing.median_seconds``, CUDA-synchronised). Ratios above 1 mean ours is faster.
+alternate ours/official (``ninerepro.timing.median_seconds``, CUDA-synchronised). Ratios above 1 mean ours is faster.
 
 The official code runs unmodified; on CPU two things are patched from outside at run time: its
 ``get_mask_from_lengths`` (which allocates a CUDA tensor) and ``torch.cuda.FloatTensor`` (its inference zero
@@ -32,11 +32,11 @@ import torch
 from flowtron.config import FlowtronConfig, ModelConfig
 from flowtron.loss import flowtron_losses
 from flowtron.model import Flowtron
-from repro import envinfo
-from repro.bench_report import BenchFigure, BenchReport, results_markdown
-from repro.timing import median_seconds
-from repro.train import load_config
-from repro.train.precision import autocast, make_grad_scaler
+from ninerepro import envinfo
+from ninerepro.bench_report import BenchFigure, BenchReport, results_markdown
+from ninerepro.timing import median_seconds
+from ninerepro.train import load_config
+from ninerepro.train.precision import autocast, make_grad_scaler
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> BenchReport:
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default 1 on CPU: a shared box)")
     p.add_argument("--results", type=Path, help="append a markdown section to this file")
-    p.add_argument("--json", type=Path, help="write a repro.bench_report JSON here")
+    p.add_argument("--json", type=Path, help="write a ninerepro.bench_report JSON here")
     args = p.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench: --device cuda but no CUDA device is visible; use --device cpu")

@@ -9,7 +9,7 @@ import torch
 from flowtron_testkit import FIXTURES, official_configs, tiny_model
 
 from flowtron import load_checkpoint
-from repro.train.checkpoint import CheckpointError
+from ninerepro.train.checkpoint import CheckpointError
 
 
 def same_weights(a, b) -> bool:

@@ -12,7 +12,7 @@ from flowtron_testkit import tiny_model
 
 from flowtron.cli import main
 from flowtron.data import frame_cap
-from repro.train.checkpoint import FORMAT
+from ninerepro.train.checkpoint import FORMAT
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import torch
 from flowtron_testkit import FIXTURES, official_outputs, valid
 
 from flowtron import load_checkpoint
-from repro.train.precision import true_fp32
+from ninerepro.train.precision import true_fp32
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 ATOL_CUDA = 1e-4  # cuDNN's LSTM and reductions sum in another order than the CPU kernels

@@ -10,8 +10,8 @@ import pytest
 from flowtron.config import FlowtronConfig
 from flowtron.data import load_mel, read_flowtron_list
 from flowtron.demo import SpeakerProfiles, run_demo
-from repro.audio.io import save_wav
-from repro.data.filelists import speaker_table
+from ninerepro.audio.io import save_wav
+from ninerepro.data.filelists import speaker_table
 
 
 def three_voice_corpus(folder: Path, per_voice: int = 3, sr: int = 22050) -> Path:
@@ -57,8 +57,8 @@ def test_hop_512_keeps_every_other_frame_and_equals_the_stft_at_hop_512(tmp_path
 
     from flowtron.config import DataConfig
     from flowtron.data import to_vocoder_frames
-    from repro.audio.io import load_wav
-    from repro.audio.mel import TacotronSTFT
+    from ninerepro.audio.io import load_wav
+    from ninerepro.audio.mel import TacotronSTFT
 
     train = three_voice_corpus(tmp_path)
     path = read_flowtron_list(train)[0].path
@@ -79,7 +79,7 @@ def test_hop_512_keeps_every_other_frame_and_equals_the_stft_at_hop_512(tmp_path
 
 def test_the_demo_deviations_make_a_valid_one_flow_hop_512_config():
     from flowtron.demo import DEMO_OVERRIDES, TINY
-    from repro.train import load_config
+    from ninerepro.train import load_config
 
     cfg = load_config(FlowtronConfig, TINY, list(DEMO_OVERRIDES))
     assert (cfg.model.n_flows, cfg.data.hop_length, cfg.data.p_arpabet) == (1, 512, 1.0)

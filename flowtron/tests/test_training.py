@@ -12,10 +12,10 @@ from flowtron.config import FlowtronConfig
 from flowtron.data import FlowtronDataset, collate, read_flowtron_list
 from flowtron.train import FlowtronStep, build_model, run
 from flowtron.warm_start import freeze_all_but, warm_start
-from repro.data.filelists import DataFormatError, speaker_table
-from repro.train import load_config
-from repro.train.checkpoint import load_checkpoint as load_ours
-from repro.tts.testing import write_tone_corpus
+from ninerepro.data.filelists import DataFormatError, speaker_table
+from ninerepro.train import load_config
+from ninerepro.train.checkpoint import load_checkpoint as load_ours
+from ninerepro.tts.testing import write_tone_corpus
 
 TINY = ["model.n_speakers=3", "model.n_speaker_dim=8", "model.n_text_dim=16", "model.n_attn_channels=12",
         "model.n_hidden=24", "model.n_lstm_layers=1", "data.batch_size=2", "data.num_workers=0",

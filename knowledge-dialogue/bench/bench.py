@@ -6,11 +6,11 @@ shares a long prefix) plus each test dialogue's last turn and gold knowledge, gr
 
 1. ``HF generate, batch 1``: ``model.generate`` on one prompt at a time (the naive loop, as the official
    ``prompt.py`` sends one prompt per call).
-2. ours: :class:`repro.lm.hf.HFBackend`, ``--batch`` prompts per forward, the shared prefix prefilled once.
-3. vLLM in-process (``repro.lm.vllm_backend``) when ``import vllm`` works and ``--model`` is a folder.
+2. ours: :class:`ninerepro.lm.hf.HFBackend`, ``--batch`` prompts per forward, the shared prefix prefilled once.
+3. vLLM in-process (``ninerepro.lm.vllm_backend``) when ``import vllm`` works and ``--model`` is a folder.
 
-Timings alternate between implementations (``repro.timing``); dialogues/s and tokens/s are printed side by
-side; ``--results`` appends the markdown table, ``--json`` writes a ``repro.bench_report.BenchReport``.
+Timings alternate between implementations (``ninerepro.timing``); dialogues/s and tokens/s are printed side by
+side; ``--results`` appends the markdown table, ``--json`` writes a ``ninerepro.bench_report.BenchReport``.
 
     python bench/bench.py --tiny --device cpu --json out/bench.json   # seconds: random 2-layer model
     python bench/bench.py --device cuda --model PATH --dialogues 64 --batch 32
@@ -40,9 +40,9 @@ def stage2_prompts(n_dialogues: int, n_demos: int) -> list[str]:
 
 
 def measure(args: argparse.Namespace) -> dict:
-    from repro.lm import Sampling
-    from repro.lm.bench_tools import bench_backend, naive_generate
-    from repro.timing import median_seconds
+    from ninerepro.lm import Sampling
+    from ninerepro.lm.bench_tools import bench_backend, naive_generate
+    from ninerepro.timing import median_seconds
 
     backend, device = bench_backend(args.device, args.tiny, args.model, args.batch)
     prompts = stage2_prompts(args.dialogues, args.demos)
@@ -57,7 +57,7 @@ def measure(args: argparse.Namespace) -> dict:
 
     fns = {"naive": naive, "ours": ours}
     if importlib.util.find_spec("vllm") is not None and device.startswith("cuda") and not args.tiny and args.model:
-        from repro.lm.vllm_backend import VLLMBackend
+        from ninerepro.lm.vllm_backend import VLLMBackend
 
         vbackend = VLLMBackend(args.model)
 
@@ -71,8 +71,8 @@ def measure(args: argparse.Namespace) -> dict:
 
 
 def report(args: argparse.Namespace, m: dict):
-    from repro.bench_report import BenchFigure, BenchReport
-    from repro.envinfo import describe
+    from ninerepro.bench_report import BenchFigure, BenchReport
+    from ninerepro.envinfo import describe
 
     n, s, tok = m["dialogues"], m["seconds"], m["tokens"]
     names = {"naive": "HF generate, batch 1", "ours": f"ours, HF batched (batch {args.batch})", "vllm": "vLLM"}
@@ -101,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--new-tokens", type=int, default=64)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--results", default=None, help="append the markdown table to this file")
-    p.add_argument("--json", default=None, help="write a repro.bench_report JSON here")
+    p.add_argument("--json", default=None, help="write a ninerepro.bench_report JSON here")
     args = p.parse_args(argv)
     if args.tiny:
         args.dialogues, args.demos, args.new_tokens, args.repeats = 4, 2, 8, 1
-    from repro.lm.bench_tools import emit
+    from ninerepro.lm.bench_tools import emit
 
     m = measure(args)
     rows, rep = report(args, m)

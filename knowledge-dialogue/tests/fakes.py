@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from repro.lm import Generation
+from ninerepro.lm import Generation
 
 
 class EchoBackend:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from knowledge_dialogue import cli
-from repro.lm import runs
-from repro.lm.cli_testing import one_line_error
+from ninerepro.lm import runs
+from ninerepro.lm.cli_testing import one_line_error
 
 from .fakes import EchoBackend, SilentServer
 

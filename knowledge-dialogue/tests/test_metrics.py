@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge_dialogue.metrics import corpus_f1, f1, generation_scores, normalize_parlai, score_files
-from repro.metrics import token_f1
+from ninerepro.metrics import token_f1
 
 
 def test_punctuation_becomes_a_space_not_nothing():

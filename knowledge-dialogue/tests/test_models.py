@@ -9,7 +9,7 @@ from knowledge_dialogue.config import DecodeConfig, RunConfig, Stage1DemoConfig
 from knowledge_dialogue.data import read_samples
 from knowledge_dialogue.runner import EMBEDDED
 from knowledge_dialogue.server import Replier
-from repro.lm.embedded import has_minilm, has_smollm2
+from ninerepro.lm.embedded import has_minilm, has_smollm2
 
 needs_models = pytest.mark.skipif(not (has_smollm2() and has_minilm()), reason="embedded models not installed")
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -17,7 +17,7 @@ TURNS = ["I looked at Saturn through a telescope last night."]
 
 
 def _replier(device: str, retriever: str = "dense", batch_size: int = 4):
-    from repro.lm.hf import HFBackend
+    from ninerepro.lm.hf import HFBackend
 
     short = DecodeConfig(max_new_tokens=24)  # long greedy runs on two devices may part at a near-tie
     cfg = RunConfig(demos1=Stage1DemoConfig(retriever=retriever), stage1=short, stage2=short, batch_size=batch_size)
@@ -46,8 +46,8 @@ def test_tiny_model_batched_stage2_on_cuda_equals_one_prompt_at_a_time():
     from knowledge_dialogue.config import Stage2DemoConfig
     from knowledge_dialogue.demos import select_stage2
     from knowledge_dialogue.prompts import stage2_prompt
-    from repro.lm import Sampling
-    from repro.lm.testing import tiny_backend
+    from ninerepro.lm import Sampling
+    from ninerepro.lm.testing import tiny_backend
 
     tests = read_samples(EMBEDDED / "test_seen.json")[:4]
     demos = select_stage2(read_samples(EMBEDDED / "train.json"), Stage2DemoConfig(num_demos=2))

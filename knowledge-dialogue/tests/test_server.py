@@ -15,7 +15,7 @@ from knowledge_dialogue.config import RunConfig, Stage1DemoConfig
 from knowledge_dialogue.data import read_samples
 from knowledge_dialogue.runner import EMBEDDED
 from knowledge_dialogue.server import Replier, make_server
-from repro.lm import runs
+from ninerepro.lm import runs
 
 from .fakes import EchoBackend
 

@@ -178,11 +178,11 @@ def bench_expansion(device: torch.device, beams: int, input_bytes: int, output_t
 
 
 def environment(device: torch.device) -> str:
-    """Where the numbers were measured (``repro.envinfo``), plus the library versions that set them."""
+    """Where the numbers were measured (``ninerepro.envinfo``), plus the library versions that set them."""
     import faiss
     import transformers
 
-    from repro.envinfo import describe, device_name
+    from ninerepro.envinfo import describe, device_name
 
     env = describe("cpu")  # retrieval and search run on the CPU; the generator on ``device``
     gpu = device_name(str(device)) if device.type == "cuda" else "no GPU"
@@ -195,7 +195,7 @@ def json_report(args: argparse.Namespace, device: torch.device, retrieval: dict,
                 generator: dict, expansion: dict):
     """The three measurements as figures for ``make gpu-check``. Only retrieval has a baseline here (torch
     matmul); search and generation are ours alone until the official ReProver runs beside them with Lean."""
-    from repro.bench_report import BenchFigure, BenchReport
+    from ninerepro.bench_report import BenchFigure, BenchReport
 
     report = BenchReport("leandojo", str(device), settings={"premises": args.premises, "dim": args.dim,
                                                              "queries": args.queries, "k": args.k,
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="CPU threads for torch and faiss (1 is steadiest on a shared machine)")
     p.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     p.add_argument("--no-append", action="store_true", help="print only; do not append to RESULTS.md")
-    p.add_argument("--json", type=Path, help="also write the figures as a repro.bench_report JSON file")
+    p.add_argument("--json", type=Path, help="also write the figures as a ninerepro.bench_report JSON file")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the generator runs")
     args = p.parse_args(argv)
     want_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         json_report(args, device, r, s, g, e).write(args.json)
         print(f"figures written to {args.json}")
     if not args.no_append:
-        from repro.atomic import atomic_write_text
+        from ninerepro.atomic import atomic_write_text
 
         old = args.results.read_text(encoding="utf-8") if args.results.exists() else (
             "# ReProver benchmark results\n\nAppended by `make bench-leandojo` (bench/bench.py); newest last.\n\n")

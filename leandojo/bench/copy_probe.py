@@ -44,7 +44,7 @@ def _rows(bench, subset: str) -> list[tuple[str, str, list[str]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from repro.train import load_config
+    from ninerepro.train import load_config
     from reprover.data.benchmark import Benchmark
     from reprover.generation.augment import format_augmented_state, rename_input_premises
     from reprover.generation.config import GeneratorRunConfig

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.train.precision import true_fp32
+from ninerepro.train.precision import true_fp32
 from reprover.retrieval.index import search_torch
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]

@@ -18,7 +18,7 @@ from transformers import (
     T5Tokenizer,
 )
 
-from repro.train import CheckpointError
+from ninerepro.train import CheckpointError
 from reprover.cli import main
 from reprover.convert import hf_generator_uses_retrieval, is_hf_folder
 from reprover.generation.checkpoint import RetrieverRequiredError, load_generator

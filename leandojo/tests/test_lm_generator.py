@@ -1,4 +1,4 @@
-"""Tactics from a language-model endpoint (issue #19 item 6: the paper's GPT-4 row through repro.lm)."""
+"""Tactics from a language-model endpoint (issue #19 item 6: the paper's GPT-4 row through ninerepro.lm)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from repro.lm.types import Generation
+from ninerepro.lm.types import Generation
 from reprover.cli import main
 from reprover.data.positions import Pos
 from reprover.search.lm_generator import LMGeneratorOptions, LMTacticGenerator, parse_spec

@@ -1,8 +1,8 @@
 """reproduce.sh calls real entry points: its dry run is parsed by the same parsers and config loader it feeds.
 
 Every stage's command is checked against what it invokes: ``reprover.cli`` and ``reprover.data.download`` flags
-through their argparse parsers, ``train.py`` through ``repro.train.cli`` with each config file loaded and every
-``key=value`` override applied by ``repro.train.load_config`` (unknown keys are errors). The paths that join the
+through their argparse parsers, ``train.py`` through ``ninerepro.train.cli`` with each config file loaded and every
+``key=value`` override applied by ``ninerepro.train.load_config`` (unknown keys are errors). The paths that join the
 stages (benchmark folder, retriever and generator exports) must agree, and the official configs must point at
 the folder ``make data-leandojo`` fills.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.train import load_config
-from repro.train.cli import load_run_config, parse_train_args
+from ninerepro.train import load_config
+from ninerepro.train.cli import load_run_config, parse_train_args
 from reprover.cli import build_parser as reprover_parser
 from reprover.data.download import MEMBER
 from reprover.data.download import build_parser as download_parser

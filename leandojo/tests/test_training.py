@@ -1,4 +1,4 @@
-"""Training through repro.train, export/load round trips, mismatched checkpoints, and the retrieve-eval CLI."""
+"""Training through ninerepro.train, export/load round trips, mismatched checkpoints, and the retrieve-eval CLI."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.train import CheckpointError, load_config
+from ninerepro.train import CheckpointError, load_config
 from reprover.data.positions import Pos
 from reprover.generation.checkpoint import load_generator
 from reprover.generation.config import GeneratorRunConfig

@@ -9,7 +9,7 @@ key names are the same). Training step = forward + Tacotron 2 loss + backward + 
 utterances of decreasing length (longest ``N`` frames), with the official always-on prenet dropout in both.
 Inference = ``N`` free-running frames of one utterance (gate threshold 1.1, so both decode exactly ``N`` steps),
 prenet dropout off in both; before timing, both outputs are compared (max abs difference printed). Timings
-alternate ours/official (``repro.timing.median_seconds``, CUDA-synchronised). Ratios above 1 mean ours is faster.
+alternate ours/official (``ninerepro.timing.median_seconds``, CUDA-synchronised). Ratios above 1 mean ours is faster.
 
 The official code runs unmodified; on CPU three things are patched from outside at run time: its
 ``get_mask_from_lengths`` (which allocates a CUDA tensor) by a CPU one, ``torch.Tensor.cuda`` by a no-op, and its
@@ -35,13 +35,13 @@ import torch
 
 from mellotron.config import MellotronConfig, MellotronModelConfig
 from mellotron.model import Mellotron
-from repro import envinfo
-from repro.bench_report import BenchFigure, BenchReport, results_markdown
-from repro.timing import median_seconds
-from repro.train import load_config
-from repro.train.config import from_dict
-from repro.train.precision import autocast, make_grad_scaler
-from repro.tts.loss import gate_targets, tacotron2_loss
+from ninerepro import envinfo
+from ninerepro.bench_report import BenchFigure, BenchReport, results_markdown
+from ninerepro.timing import median_seconds
+from ninerepro.train import load_config
+from ninerepro.train.config import from_dict
+from ninerepro.train.precision import autocast, make_grad_scaler
+from ninerepro.tts.loss import gate_targets, tacotron2_loss
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> BenchReport:
                    help="CPU threads (default 1 on CPU: on a shared box more threads oversubscribe the cores and "
                         "time the contention, not the code)")
     p.add_argument("--results", type=Path, help="append a markdown section to this file")
-    p.add_argument("--json", type=Path, help="write a repro.bench_report JSON here")
+    p.add_argument("--json", type=Path, help="write a ninerepro.bench_report JSON here")
     args = p.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench: --device cuda but no CUDA device is visible; use --device cpu")

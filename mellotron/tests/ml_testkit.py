@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from mellotron import MellotronModelConfig, load_checkpoint
-from repro.train.config import from_dict
-from repro.tts.testing import write_tone_corpus  # noqa: F401  (re-exported for the tests)
+from ninerepro.train.config import from_dict
+from ninerepro.tts.testing import write_tone_corpus  # noqa: F401  (re-exported for the tests)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

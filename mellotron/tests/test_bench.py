@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.bench_report import read_report
+from ninerepro.bench_report import read_report
 
 ROOT = Path(__file__).resolve().parents[1]
 OFFICIAL = ROOT.parent / ".anchors" / "mellotron"

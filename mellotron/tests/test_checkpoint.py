@@ -10,7 +10,7 @@ from ml_testkit import FIXTURES, official_hparams
 
 from mellotron import load_checkpoint
 from mellotron.warm_start import warm_start
-from repro.train.checkpoint import CheckpointError
+from ninerepro.train.checkpoint import CheckpointError
 
 
 def test_published_state_dict_only_file_with_prefixes_loads(tmp_path):

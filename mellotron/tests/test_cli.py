@@ -10,7 +10,7 @@ import soundfile as sf
 from ml_testkit import FIXTURES, write_tone_corpus
 
 from mellotron.cli import synthesize_main
-from repro.audio.io import save_wav
+from ninerepro.audio.io import save_wav
 
 CKPT = str(FIXTURES / "official_tiny.pt")
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from ml_testkit import official_model, official_outputs
 
-from repro.train.precision import true_fp32
+from ninerepro.train.precision import true_fp32
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 

@@ -9,10 +9,10 @@ from ml_testkit import official_hparams, write_tone_corpus
 
 from mellotron.config import MellotronConfig, MellotronDataConfig
 from mellotron.data import MellotronDataset, collate, read_mellotron_list
-from repro.audio.errors import SampleRateError
-from repro.audio.io import save_wav
-from repro.data.filelists import DataFormatError, speaker_table
-from repro.train import load_config
+from ninerepro.audio.errors import SampleRateError
+from ninerepro.audio.io import save_wav
+from ninerepro.data.filelists import DataFormatError, speaker_table
+from ninerepro.train import load_config
 
 
 def test_speaker_table_sorts_raw_ids_as_strings_like_the_official_np_unique(tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from mellotron.demo import run_demo
-from repro.data.synth.tts_corpus import CorpusSpec
+from ninerepro.data.synth.tts_corpus import CorpusSpec
 
 
 def test_demo_runs_end_to_end_and_reports_every_claim(tmp_path):
@@ -25,7 +25,7 @@ def test_demo_runs_end_to_end_and_reports_every_claim(tmp_path):
 
 
 def test_a_corpus_made_with_other_settings_is_not_silently_reused(tmp_path):
-    from repro.data.synth.tts_corpus import build_corpus
+    from ninerepro.data.synth.tts_corpus import build_corpus
 
     build_corpus(tmp_path, CorpusSpec(n_train=2, n_val=1, n_speakers=1))
     with pytest.raises(FileExistsError, match="other settings"):

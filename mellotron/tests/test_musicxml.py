@@ -15,8 +15,8 @@ from ml_testkit import FIXTURES, tiny_config
 
 from mellotron import Mellotron, MellotronInputError
 from mellotron.musicxml import read_score
-from repro.text.cmudict import CMUDict
-from repro.text.sequence import sequence_to_text
+from ninerepro.text.cmudict import CMUDict
+from ninerepro.text.sequence import sequence_to_text
 
 SCORE = FIXTURES / "hello_sing.musicxml"
 OFFICIAL = Path(__file__).resolve().parents[2] / ".anchors" / "mellotron"

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from repro.audio.augment import add_noise, fit_length, random_gain, speed_perturb
-from repro.audio.signals import speechlike, tone
-from repro.audio.specaugment import spec_augment
-from repro.audio.tempo import tempo_perturb
+from ninerepro.audio.augment import add_noise, fit_length, random_gain, speed_perturb
+from ninerepro.audio.signals import speechlike, tone
+from ninerepro.audio.specaugment import spec_augment
+from ninerepro.audio.tempo import tempo_perturb
 
 
 def _dominant_hz(wav: np.ndarray, sr: int) -> float:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from repro.audio.bench import BenchResult, bench_mel, best_times, librosa_log_mel, main
-from repro.audio.mel import tacotron_mel
-from repro.audio.signals import speechlike
+from ninerepro.audio.bench import BenchResult, bench_mel, best_times, librosa_log_mel, main
+from ninerepro.audio.mel import tacotron_mel
+from ninerepro.audio.signals import speechlike
 
 
 def test_the_librosa_contender_computes_the_same_log_mel_as_ours():

@@ -8,8 +8,8 @@ import pytest
 import scipy.signal
 import torch
 
-from repro.audio.features import ds2_spectrogram, log_mel, mel_energies, stack_context
-from repro.audio.signals import speechlike, tone
+from ninerepro.audio.features import ds2_spectrogram, log_mel, mel_energies, stack_context
+from ninerepro.audio.signals import speechlike, tone
 
 
 @pytest.fixture(scope="module")

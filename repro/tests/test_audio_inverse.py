@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from repro.audio import STFT, TacotronSTFT, griffin_lim, spectral_convergence
-from repro.audio.signals import speechlike
+from ninerepro.audio import STFT, TacotronSTFT, griffin_lim, spectral_convergence
+from ninerepro.audio.signals import speechlike
 
 
 @pytest.fixture(scope="module")

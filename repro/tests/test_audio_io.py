@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from repro.audio import AudioFileError, SampleRateError, load_wav, resample, save_wav
+from ninerepro.audio import AudioFileError, SampleRateError, load_wav, resample, save_wav
 
 
 def _tone(sr: int, seconds: float = 0.25, freq: float = 440.0) -> np.ndarray:
@@ -44,7 +44,7 @@ def test_a_file_at_the_wrong_rate_is_an_error_naming_file_both_rates_and_the_fix
         load_wav(path, sr=22050)
     message = str(info.value)
     assert str(path) in message and "16000" in message and "22050" in message
-    assert "repro.audio.resample" in message
+    assert "ninerepro.audio.resample" in message
 
 
 def test_an_empty_file_is_an_error_naming_the_file(tmp_path):
@@ -95,7 +95,7 @@ def test_resampling_rejects_a_nonsense_rate():
 def test_the_resample_command_converts_a_file(tmp_path):
     src, dst = tmp_path / "in.flac", tmp_path / "out.wav"
     save_wav(src, _tone(16000), 16000)
-    subprocess.run([sys.executable, "-m", "repro.audio.resample", str(src), str(dst), "--sr", "22050"],
+    subprocess.run([sys.executable, "-m", "ninerepro.audio.resample", str(src), str(dst), "--sr", "22050"],
                    check=True, capture_output=True)
     wav, sr = load_wav(dst, sr=22050)
     assert sr == 22050 and abs(len(wav) - int(0.25 * 22050)) <= 1

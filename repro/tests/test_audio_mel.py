@@ -9,9 +9,9 @@ import pytest
 import scipy.signal
 import torch
 
-from repro.audio import SampleRateError, TacotronSTFT, mel_filterbank, tacotron_mel
-from repro.audio.signals import speechlike, tone
-from repro.audio.stft import STFT
+from ninerepro.audio import SampleRateError, TacotronSTFT, mel_filterbank, tacotron_mel
+from ninerepro.audio.signals import speechlike, tone
+from ninerepro.audio.stft import STFT
 
 SR, N_FFT, HOP = 22050, 1024, 256
 

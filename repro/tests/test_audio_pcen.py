@@ -8,9 +8,9 @@ import pytest
 import scipy.signal
 import torch
 
-from repro.audio.features import mel_energies
-from repro.audio.pcen import PCEN
-from repro.audio.signals import speechlike
+from ninerepro.audio.features import mel_energies
+from ninerepro.audio.pcen import PCEN
+from ninerepro.audio.signals import speechlike
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repro.audio import SampleRateError, tacotron_mel
-from repro.audio.pitch import f0_at_mel_rate, yin
-from repro.audio.signals import tone, vowel
+from ninerepro.audio import SampleRateError, tacotron_mel
+from ninerepro.audio.pitch import f0_at_mel_rate, yin
+from ninerepro.audio.signals import tone, vowel
 
 SR = 22050
 

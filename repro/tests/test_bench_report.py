@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from repro.bench_report import BenchFigure, BenchReport, read_report
+from ninerepro.bench_report import BenchFigure, BenchReport, read_report
 
 
 def test_ratio_of_a_throughput_is_ours_over_the_baseline():

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repro.audio.io import save_wav
-from repro.data.datasets.download import ChecksumError, DownloadError, download
-from repro.data.datasets.extract import UnsafeArchiveError, extract
-from repro.data.filelists import FLOWTRON_FIELDS, read_filelist
-from repro.data.prepare import main as prepare_main
-from repro.data.prepare import parse_args, run
+from ninerepro.audio.io import save_wav
+from ninerepro.data.datasets.download import ChecksumError, DownloadError, download
+from ninerepro.data.datasets.extract import UnsafeArchiveError, extract
+from ninerepro.data.filelists import FLOWTRON_FIELDS, read_filelist
+from ninerepro.data.prepare import main as prepare_main
+from ninerepro.data.prepare import parse_args, run
 
 PAYLOAD = np.random.default_rng(0).bytes(300_000)
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

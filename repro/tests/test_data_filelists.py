@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from repro.data.datasets.librispeech import read_librispeech
-from repro.data.datasets.libritts import read_libritts
-from repro.data.datasets.ljspeech import read_ljspeech_metadata
-from repro.data.datasets.speech_commands import read_speech_commands, which_set
-from repro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist, write_filelist
-from repro.data.manifests import ASR_KEYS, KWS_KEYS, read_manifest, write_manifest
+from ninerepro.data.datasets.librispeech import read_librispeech
+from ninerepro.data.datasets.libritts import read_libritts
+from ninerepro.data.datasets.ljspeech import read_ljspeech_metadata
+from ninerepro.data.datasets.speech_commands import read_speech_commands, which_set
+from ninerepro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist, write_filelist
+from ninerepro.data.manifests import ASR_KEYS, KWS_KEYS, read_manifest, write_manifest
 
 
 def write_bytes(path, data: bytes):

@@ -7,12 +7,12 @@ import hashlib
 import pytest
 import soundfile as sf
 
-from repro.data.datasets.libritts import read_libritts
-from repro.data.filelists import FLOWTRON_FIELDS, TACOTRON_FIELDS, read_filelist
-from repro.data.manifests import ASR_KEYS, KWS_KEYS, read_manifest
-from repro.data.prepare import main as prepare_main
-from repro.data.prepare import parse_args, run
-from repro.data.synth.cli import build
+from ninerepro.data.datasets.libritts import read_libritts
+from ninerepro.data.filelists import FLOWTRON_FIELDS, TACOTRON_FIELDS, read_filelist
+from ninerepro.data.manifests import ASR_KEYS, KWS_KEYS, read_manifest
+from ninerepro.data.prepare import main as prepare_main
+from ninerepro.data.prepare import parse_args, run
+from ninerepro.data.synth.cli import build
 
 N = 10
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from repro.data.sampler import BucketBatchSampler
+from ninerepro.data.sampler import BucketBatchSampler
 
 
 def _lengths(n=200, seed=0):

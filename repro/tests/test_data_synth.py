@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from repro.data.datasets.librispeech import read_librispeech
-from repro.data.datasets.libritts import read_libritts
-from repro.data.datasets.ljspeech import read_ljspeech_metadata
-from repro.data.datasets.speech_commands import BACKGROUND_DIR, read_speech_commands, which_set
-from repro.data.synth.cli import build, main
-from repro.data.synth.espeak import SynthJob, Voice, synthesise
-from repro.data.synth.text_source import librispeech_transcript, sentences
+from ninerepro.data.datasets.librispeech import read_librispeech
+from ninerepro.data.datasets.libritts import read_libritts
+from ninerepro.data.datasets.ljspeech import read_ljspeech_metadata
+from ninerepro.data.datasets.speech_commands import BACKGROUND_DIR, read_speech_commands, which_set
+from ninerepro.data.synth.cli import build, main
+from ninerepro.data.synth.espeak import SynthJob, Voice, synthesise
+from ninerepro.data.synth.text_source import librispeech_transcript, sentences
 
 N = 6
 
@@ -147,13 +147,13 @@ def test_speech_commands_vocabulary_can_be_chosen_and_is_checked(tmp_path, capsy
 @pytest.mark.parametrize("number", [0, 7, 13, 20, 21, 99, 100, 105, 999, 1001, 2822, 12345, 10**6, 1234567, 10**12 - 1])
 def test_spelled_cardinals_agree_with_inflect(number):
     inflect = pytest.importorskip("inflect")
-    from repro.data.synth.text_source import spell_cardinal
+    from ninerepro.data.synth.text_source import spell_cardinal
 
     assert spell_cardinal(number) == inflect.engine().number_to_words(number, andword="").replace(",", "")
 
 
 def test_fit_to_clip_places_the_word_whole_at_a_random_offset_in_a_clip_of_any_length():
-    from repro.data.synth.speech_commands import CLIP_SAMPLES, fit_to_clip
+    from ninerepro.data.synth.speech_commands import CLIP_SAMPLES, fit_to_clip
 
     word = np.ones(100, dtype=np.float32)
     assert fit_to_clip(word, np.random.default_rng(0)).shape == (CLIP_SAMPLES,)  # 1 s by default

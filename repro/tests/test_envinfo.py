@@ -4,7 +4,7 @@ import re
 
 import torch
 
-from repro import envinfo
+from ninerepro import envinfo
 
 
 def test_describe_names_device_versions_date_and_commit():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from repro.lm import LMError, Sampling
-from repro.lm.hf import HFBackend, _common_prefix_len
-from repro.lm.testing import save_tiny, tiny_backend
+from ninerepro.lm import LMError, Sampling
+from ninerepro.lm.hf import HFBackend, _common_prefix_len
+from ninerepro.lm.testing import save_tiny, tiny_backend
 
 PREFIX = "Q: a long shared demonstration block that all prompts carry\nA: yes\n\n"
 PROMPTS = [PREFIX + "Q: first?\n", PREFIX + "Q: the second one?\n", "unrelated short prompt", PREFIX + "Q: x\n"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from repro.lm import JsonlStore, StoreMismatch
+from ninerepro.lm import JsonlStore, StoreMismatch
 
 
 def test_records_survive_reopening_and_missing_lists_only_unfinished(tmp_path):

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from repro.lm import LMError, Sampling
-from repro.lm.openai_http import OpenAIBackend
+from ninerepro.lm import LMError, Sampling
+from ninerepro.lm.openai_http import OpenAIBackend
 
 GOOD = {"choices": [{"text": " Paris\nQ:", "finish_reason": "length",
                      "logprobs": {"tokens": [" Paris", "\n", "Q:"], "token_logprobs": [-0.5, -0.1, -1.0]}}]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repro.lm.embedded import has_minilm
-from repro.lm.retrieval import BM25Retriever, DenseRetriever, HFMeanPoolEncoder
+from ninerepro.lm.embedded import has_minilm
+from ninerepro.lm.retrieval import BM25Retriever, DenseRetriever, HFMeanPoolEncoder
 
 POOL = ["capital of France Paris", "largest planet Jupiter", "who wrote Hamlet Shakespeare"]
 

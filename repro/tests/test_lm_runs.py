@@ -1,4 +1,5 @@
-"""repro.lm.runs and repro.lm.cli: the run-folder rules, resumable jobs and one-line errors every pipeline uses."""
+"""ninerepro.lm.runs and ninerepro.lm.cli: the run-folder rules, resumable jobs and one-line errors every pipeline
+uses."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import argparse
 
 import pytest
 
-from repro.lm import Generation, JsonlStore, Sampling
-from repro.lm.cli import add_common, run_command
-from repro.lm.runs import check_out_dir, fit_demos, read_store, remove_stages, run_jobs
+from ninerepro.lm import Generation, JsonlStore, Sampling
+from ninerepro.lm.cli import add_common, run_command
+from ninerepro.lm.runs import check_out_dir, fit_demos, read_store, remove_stages, run_jobs
 
 
 class Upper:

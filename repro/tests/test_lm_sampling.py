@@ -6,8 +6,8 @@ import math
 
 import torch
 
-from repro.lm import Generation, Sampling, cut_at_stop
-from repro.lm.sampling import filter_logits, next_tokens, row_generators
+from ninerepro.lm import Generation, Sampling, cut_at_stop
+from ninerepro.lm.sampling import filter_logits, next_tokens, row_generators
 
 
 def test_top_p_keeps_the_smallest_set_reaching_the_mass_and_always_the_best_token():

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from repro.lm import LMError, Sampling
-from repro.lm.vllm_backend import VLLMBackend
+from ninerepro.lm import LMError, Sampling
+from ninerepro.lm.vllm_backend import VLLMBackend
 
 
 @dataclass

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from repro.metrics import mcd, mcd_dtw, mel_cepstrum_from_mel
-from repro.metrics.dtw import _accumulate, dtw_path
+from ninerepro.metrics import mcd, mcd_dtw, mel_cepstrum_from_mel
+from ninerepro.metrics.dtw import _accumulate, dtw_path
 
 K = 10.0 / math.log(10.0)
 

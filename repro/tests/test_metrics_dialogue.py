@@ -1,10 +1,10 @@
-"""repro.metrics.dialogue: the ParlAI/MSDP F1 normaliser and corpus averaging."""
+"""ninerepro.metrics.dialogue: the ParlAI/MSDP F1 normaliser and corpus averaging."""
 
 from __future__ import annotations
 
 import pytest
 
-from repro.metrics import corpus_unigram_f1, normalize_parlai, unigram_f1
+from ninerepro.metrics import corpus_unigram_f1, normalize_parlai, unigram_f1
 
 
 def test_punctuation_is_replaced_by_spaces():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from repro.metrics.edit_distance import EditStats, align, cost_matrix
+from ninerepro.metrics.edit_distance import EditStats, align, cost_matrix
 
 
 def _plain_distance(a, b) -> int:

@@ -5,7 +5,7 @@ import random
 import jiwer
 import pytest
 
-from repro.metrics import EditStats, cer, edit_stats, split_words, wer
+from ninerepro.metrics import EditStats, cer, edit_stats, split_words, wer
 
 # (references, hypotheses): each is a case where a naive implementation tends to disagree with jiwer.
 TRICKY_CASES = [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.metrics import PitchCounts, ffe, gpe, pitch_counts, vde
+from ninerepro.metrics import PitchCounts, ffe, gpe, pitch_counts, vde
 
 #            0    1    2    3  4    5    6    7
 REF_F0 = [100, 100, 100, 0, 0, 200, 200, 0]

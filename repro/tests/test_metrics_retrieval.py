@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from repro.metrics import recall_at_k, reciprocal_rank, retrieval_metrics
+from ninerepro.metrics import recall_at_k, reciprocal_rank, retrieval_metrics
 
 
 def test_recall_at_k_counts_the_share_of_positives_inside_the_top_k():

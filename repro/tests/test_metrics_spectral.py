@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from repro.metrics import lsd
+from ninerepro.metrics import lsd
 
 REF = np.array([[1.0, 1.0], [1.0, 100.0]])  # power, [n_bins=2, frames=2]
 EST = np.array([[10.0, 1.0], [1.0, 1.0]])

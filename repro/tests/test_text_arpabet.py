@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from repro.text import CMUDict, load_cmudict, load_heteronyms, substitute_arpabet, word_to_arpabet
+from ninerepro.text import CMUDict, load_cmudict, load_heteronyms, substitute_arpabet, word_to_arpabet
 
 SMALL_DICT_TEXT = """\
 ;;; comment lines and punctuation entries are skipped

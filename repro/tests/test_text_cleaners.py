@@ -7,8 +7,8 @@ where we keep words the official code loses or glues.
 
 import pytest
 
-from repro.text import CMUDict, clean_text, symbol_table
-from repro.text.cleaners import (
+from ninerepro.text import CMUDict, clean_text, symbol_table
+from ninerepro.text.cleaners import (
     basic_cleaners,
     english_cleaners,
     flowtron_cleaners,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from repro.text import CharVocab, ctc_collapse, normalize_for_ctc
+from ninerepro.text import CharVocab, ctc_collapse, normalize_for_ctc
 
 
 def test_english_vocab_is_blank_space_apostrophe_and_26_letters():

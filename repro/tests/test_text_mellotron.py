@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from repro.text import CMUDict, load_cmudict, sequence_to_text, text_to_sequence
-from repro.text.mellotron_compat import mellotron_text_to_sequence
+from ninerepro.text import CMUDict, load_cmudict, sequence_to_text, text_to_sequence
+from ninerepro.text.mellotron_compat import mellotron_text_to_sequence
 
 DR_SMITH = "Dr. Smith paid $3.50 on 1st May 1999."
 DR_SMITH_IDS = [127, 167, 123, 180, 4, 8, 168, 155, 146, 171, 8, 166, 139, 127, 8, 28, 42, 4, 44, 39, 8, 103, 156, 8,

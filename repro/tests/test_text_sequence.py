@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from repro.text import (
+from ninerepro.text import (
     UnknownSymbolWarning,
     load_cmudict,
     sequence_to_text,
@@ -115,7 +115,7 @@ def test_out_of_range_id_and_unknown_symbol_set_are_clear_errors():
 
 
 def test_a_given_dictionary_also_spells_acronyms_in_flowtron_cleaners():
-    from repro.text import CMUDict
+    from ninerepro.text import CMUDict
 
     d = CMUDict({"FBI": ["F AH1 B IY0"], "CAT": ["K AE1 T"]})
     table = symbol_table("flowtron")

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from repro.text import ARPABET, SYMBOL_SET_NAMES, symbol_table
+from ninerepro.text import ARPABET, SYMBOL_SET_NAMES, symbol_table
 
 # sha256 over "\n".join(symbols), computed from the official lists (NVIDIA/tacotron2 185cd24 and
 # NVIDIA/flowtron d149bc4 text/symbols.py, built with their text/cmudict.py valid_symbols).

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from repro.timing import interleaved_times, median_seconds
+from ninerepro.timing import interleaved_times, median_seconds
 
 
 def test_calls_alternate_and_warmup_is_not_timed():

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from repro.train import DistEnv, Trainer
-from repro.train.checkpoint import (
+from ninerepro.train import DistEnv, Trainer
+from ninerepro.train.checkpoint import (
     CheckpointError,
     find_latest_valid,
     list_checkpoints,
@@ -13,7 +13,7 @@ from repro.train.checkpoint import (
     load_model_state,
     save_checkpoint,
 )
-from repro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
+from ninerepro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
 
 
 def _state(step):
@@ -86,7 +86,7 @@ def test_resuming_a_run_with_a_different_model_config_fails_before_training(tmp_
 def test_atomic_writes_get_the_permissions_a_plain_open_would_give(tmp_path):
     import os
 
-    from repro.atomic import atomic_write_text
+    from ninerepro.atomic import atomic_write_text
 
     old = os.umask(0o022)
     try:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from repro.train import ConfigError, TrainerConfig, load_config, save_config
+from ninerepro.train import ConfigError, TrainerConfig, load_config, save_config
 
 
 @dataclass
@@ -71,7 +71,7 @@ def test_invalid_json_names_the_file_and_line(tmp_path):
 
 
 def test_the_shared_train_command_line_parses_config_run_dir_and_overrides(tmp_path):
-    from repro.train.cli import load_run_config, parse_train_args
+    from ninerepro.train.cli import load_run_config, parse_train_args
 
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps({"name": "t"}))

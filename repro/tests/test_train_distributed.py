@@ -3,7 +3,7 @@
 import torch
 import torch.multiprocessing as mp
 
-from repro.train.toy import ddp_worker, run_single
+from ninerepro.train.toy import ddp_worker, run_single
 
 
 def test_two_rank_ddp_matches_single_process_on_the_concatenated_batch(tmp_path):
@@ -18,7 +18,7 @@ def test_two_rank_ddp_matches_single_process_on_the_concatenated_batch(tmp_path)
         assert torch.equal(rank0[k], rank1[k]), f"ranks disagree on {k}"
         assert torch.allclose(rank0[k], single[k], atol=1e-6, rtol=0), f"DDP differs from single process on {k}"
     # the weights moved: the comparison is not between two untouched initialisations
-    from repro.train.toy import ToyModel
+    from ninerepro.train.toy import ToyModel
 
     torch.manual_seed(0)
     init = ToyModel(dropout=0.0).state_dict()
@@ -42,7 +42,7 @@ def test_fsdp2_training_and_resume_match_the_single_process_run(tmp_path):
 def test_fsdp_shards_the_members_of_module_lists_not_the_list():
     from torch import nn
 
-    from repro.train.distributed import _shardable_blocks
+    from ninerepro.train.distributed import _shardable_blocks
 
     class Stack(nn.Module):
         def __init__(self):

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, NonFiniteLossError, StepOutput, Trainer
-from repro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.train import DistEnv, NonFiniteLossError, StepOutput, Trainer
+from ninerepro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
 
 CPU = DistEnv(device=torch.device("cpu"))
 

@@ -4,8 +4,8 @@ import json
 
 import torch
 
-from repro.train import DistEnv, Trainer
-from repro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
+from ninerepro.train import DistEnv, Trainer
+from ninerepro.train.toy import ToyModel, ToyRegression, toy_loader, toy_step, toy_trainer_config
 
 CPU = DistEnv(device=torch.device("cpu"))
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from repro.train.schedule import LRFactor, ScheduleConfig
+from ninerepro.train.schedule import LRFactor, ScheduleConfig
 
 
 def test_linear_warmup_then_cosine_reaches_the_floor():
@@ -34,7 +34,7 @@ def test_a_step_schedule_without_a_period_is_rejected():
 
 def test_step_decay_never_goes_below_the_floor():
     # Mellotron: lr 1e-3 halved every 50k steps, floored at 1e-5
-    from repro.train.schedule import LRFactor, ScheduleConfig
+    from ninerepro.train.schedule import LRFactor, ScheduleConfig
 
     f = LRFactor(ScheduleConfig(name="step", gamma=0.5, step_size=50_000, min_lr_ratio=0.01), total_steps=10**6)
     assert f(49_999) == 1.0 and f(50_000) == 0.5 and f(300_000) == 0.5**6

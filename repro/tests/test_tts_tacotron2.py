@@ -1,12 +1,12 @@
-"""repro.tts: Tacotron 2 has the official size, and the decoder's shortcuts change no output."""
+"""ninerepro.tts: Tacotron 2 has the official size, and the decoder's shortcuts change no output."""
 
 from __future__ import annotations
 
 import torch
 
-from repro.tts import Tacotron2, Tacotron2Config
-from repro.tts.decoder import Decoder, DecoderConfig
-from repro.tts.encoder import TextEncoder
+from ninerepro.tts import Tacotron2, Tacotron2Config
+from ninerepro.tts.decoder import Decoder, DecoderConfig
+from ninerepro.tts.encoder import TextEncoder
 
 
 def tiny() -> Tacotron2Config:
@@ -79,7 +79,7 @@ def test_teacher_forced_batch_masks_padding_like_parse_output():
 
 
 def test_guided_attention_penalises_off_diagonal_attention_only():
-    from repro.tts.loss import guided_attention_loss
+    from ninerepro.tts.loss import guided_attention_loss
 
     T, N = 20, 10
     diagonal = torch.zeros(1, T, N)

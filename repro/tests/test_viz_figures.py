@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from repro.viz import (
+from ninerepro.viz import (
     alignment_figure,
     figure_to_array,
     plot_alignment,

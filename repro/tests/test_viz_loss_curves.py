@@ -5,7 +5,7 @@ import json
 import matplotlib.image
 import pytest
 
-from repro.viz import loss_curves_figure, plot_loss_curves, read_metrics_jsonl
+from ninerepro.viz import loss_curves_figure, plot_loss_curves, read_metrics_jsonl
 
 RECORDS = [
     {"step": 1, "split": "train", "time": 0.5, "loss": 2.0, "lr": 1e-3, "note": "warmup"},

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from repro.viz import format_cell, markdown_table
+from ninerepro.viz import format_cell, markdown_table
 
 
 def test_markdown_table_exact_text():

@@ -80,7 +80,7 @@ def fake_subproject(folder: Path, bench_body: str) -> None:
 
 FAST_BENCH = """
     import sys
-    from repro.bench_report import BenchFigure, BenchReport
+    from ninerepro.bench_report import BenchFigure, BenchReport
     report = BenchReport("fast", "cpu")
     report.add(BenchFigure("work", "items/s", 10.0, 5.0))
     report.write(sys.argv[sys.argv.index("--json") + 1])

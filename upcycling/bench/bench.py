@@ -2,7 +2,7 @@
 and of a whole causal-LM training step, MoE vs dense — timed the way ``train.py`` runs them.
 
 As trained: every parameter is fp32 (the master copy) and the forward runs inside the Trainer's autocast
-(``repro.train.precision.autocast``: bf16 on a GPU, which is what ``train.precision=auto`` picks there; off
+(``ninerepro.train.precision.autocast``: bf16 on a GPU, which is what ``train.precision=auto`` picks there; off
 on CPU). Nothing is cast to bf16 by hand, so the experts see exactly the inputs they see in training.
 
 All layer contenders get the same weights and the same tokens: our ``MoELayer`` (topK-then-softmax, SwiGLU,
@@ -17,7 +17,7 @@ AdamW training step of our GPT (E8G1T2 vs its dense parent) in the Trainer's aut
     python bench/bench.py --toy --step --no-append
 
 It prints tokens/s and the ratios and appends them to ``bench/RESULTS.md``, under a header naming the
-environment the way every benchmark here does (``repro.envinfo.describe``: date, git hash, device, load,
+environment the way every benchmark here does (``ninerepro.envinfo.describe``: date, git hash, device, load,
 torch and Python versions).
 """
 
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import torch
 
-from repro.atomic import atomic_write_text
-from repro.bench_report import BenchFigure, BenchReport
-from repro.envinfo import describe, git_hash
-from repro.train.precision import autocast
+from ninerepro.atomic import atomic_write_text
+from ninerepro.bench_report import BenchFigure, BenchReport
+from ninerepro.envinfo import describe, git_hash
+from ninerepro.train.precision import autocast
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.loss import total_loss
 from upcycling.model import DenseMLP, build_model
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--toy", action="store_true", help="tiny sizes (tests)")
     p.add_argument("--results", default=str(HERE / "RESULTS.md"))
     p.add_argument("--no-append", action="store_true", help="print only")
-    p.add_argument("--json", help="also write the figures as a repro.bench_report JSON file")
+    p.add_argument("--json", help="also write the figures as a ninerepro.bench_report JSON file")
     args = p.parse_args(argv)
     report, tps = run(args)
     print(report)

@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    from repro.atomic import atomic_write_text
-    from repro.train.checkpoint import find_latest_valid
+    from ninerepro.atomic import atomic_write_text
+    from ninerepro.train.checkpoint import find_latest_valid
     from upcycling.data import TokenFile, val_batches
     from upcycling.experiments import base_config, prepare_data
     from upcycling.train import run

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from repro.train import ConfigError, load_config
+from ninerepro.train import ConfigError, load_config
 from upcycling.cli import main as cli_main
 from upcycling.config import GPTConfig, MoEConfig, RunConfig
 from upcycling.prepare import load_tokenizer, prepare_tokens
@@ -91,7 +91,7 @@ def test_prepare_refuses_too_few_documents_for_a_split(tmp_path):
 
 
 def test_the_upcycle_command_refuses_t_not_a_multiple_of_g_with_exit_code_2(tmp_path, capsys):
-    from repro.train.checkpoint import save_checkpoint
+    from ninerepro.train.checkpoint import save_checkpoint
     from upcycling.model import build_model
 
     cfg = GPTConfig(n_layers=1, hidden=32, n_heads=4, ffn_hidden=64)
@@ -108,7 +108,7 @@ def test_the_upcycle_command_refuses_t_not_a_multiple_of_g_with_exit_code_2(tmp_
 
 
 def test_upcycling_an_moe_checkpoint_is_refused(tmp_path, capsys):
-    from repro.train.checkpoint import save_checkpoint
+    from ninerepro.train.checkpoint import save_checkpoint
     from upcycling.model import build_model
 
     cfg = GPTConfig(n_layers=1, hidden=32, n_heads=4, ffn_hidden=64)

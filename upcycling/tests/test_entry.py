@@ -25,7 +25,7 @@ def test_upcycle_flag_keeps_the_config_router_order_and_losses(tmp_path):
 
 
 def test_every_shipped_config_loads():
-    from repro.train import load_config
+    from ninerepro.train import load_config
     from upcycling.config import RunConfig
 
     for path in sorted((ROOT / "configs").glob("*.json")):

@@ -14,7 +14,7 @@ from lm_eval import simple_evaluate
 from lm_eval.api.instance import Instance
 from lm_eval.tasks import TaskManager
 
-from repro.train.checkpoint import save_checkpoint
+from ninerepro.train.checkpoint import save_checkpoint
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.eval.harness import UpcyclingLM, score_continuation
 from upcycling.eval.mmlu import CHOICES, build_prompt, choice_scores, evaluate, read_split

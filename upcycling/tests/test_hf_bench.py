@@ -27,7 +27,7 @@ def test_toy_bench_prints_ratios_and_appends_a_section_with_machine_and_versions
     assert text.startswith("# Benchmark results") and text.count("\n## ") == 2
     assert f"torch {torch.__version__}" in text and "transformers Mixtral block, grouped_mm" in text
     header = [line for line in text.splitlines() if line.startswith("## ")][-1]
-    assert " · cpu: " in header and " cores" in header and ", load " in header  # repro.envinfo's stamp
+    assert " · cpu: " in header and " cores" in header and ", load " in header  # ninerepro.envinfo's stamp
 
 
 def test_the_bench_refuses_to_time_blocks_that_disagree_with_ours(bench, monkeypatch):

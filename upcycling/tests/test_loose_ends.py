@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.train.checkpoint import save_checkpoint
+from ninerepro.train.checkpoint import save_checkpoint
 from upcycling.checkpoints import initial_state
 from upcycling.cli import main as cli_main
 from upcycling.config import GPTConfig, MoEConfig

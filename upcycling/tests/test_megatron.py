@@ -330,7 +330,7 @@ def test_torch_dist_checkpoints_are_megatron_cores_format_both_ways(mcore, tmp_p
 
 
 def test_cli_upcycles_into_a_megatron_folder_and_reads_it_back(tmp_path, capsys):
-    from repro.train.checkpoint import save_checkpoint
+    from ninerepro.train.checkpoint import save_checkpoint
     from upcycling.cli import main
 
     cfg, _ = CASES["dense-swiglu-rms-gqa-partial-rope"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.train.checkpoint import save_checkpoint
+from ninerepro.train.checkpoint import save_checkpoint
 from upcycling.cli import main as cli_main
 from upcycling.config import GPTConfig
 from upcycling.eval.mmlu import Scorer, build_prompt, evaluate, read_split, subjects

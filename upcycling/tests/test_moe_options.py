@@ -7,8 +7,8 @@ it (step 0 as exact as the routed rule alone), and a checkpoint round trip keeps
 import pytest
 import torch
 
-from repro.train import OptimizerConfig, TrainerConfig
-from repro.train.checkpoint import save_checkpoint
+from ninerepro.train import OptimizerConfig, TrainerConfig
+from ninerepro.train.checkpoint import save_checkpoint
 from upcycling.activations import fc1_rows
 from upcycling.config import DataConfig, GPTConfig, MoEConfig, RunConfig
 from upcycling.experiments import _active_params

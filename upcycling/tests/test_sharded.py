@@ -10,8 +10,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from repro.train import OptimizerConfig, TrainerConfig
-from repro.train.checkpoint import save_checkpoint
+from ninerepro.train import OptimizerConfig, TrainerConfig
+from ninerepro.train.checkpoint import save_checkpoint
 from upcycling.config import DataConfig, GPTConfig, InitConfig, MoEConfig, RunConfig
 from upcycling.distributed_check import sharded_load_worker, train_worker
 from upcycling.model import build_model

@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from repro.train import OptimizerConfig, TrainerConfig
+from ninerepro.train import OptimizerConfig, TrainerConfig
 from upcycling.config import DataConfig, GPTConfig, InitConfig, MoEConfig, RunConfig
 from upcycling.train import run
 

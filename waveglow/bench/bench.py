@@ -27,13 +27,13 @@ from pathlib import Path
 
 import torch
 
-from repro.atomic import atomic_write_text
-from repro.bench_report import BenchFigure, BenchReport
-from repro.envinfo import describe
-from repro.timing import median_seconds
-from repro.train import load_config
-from repro.train.distributed import pick_device
-from repro.viz import markdown_table
+from ninerepro.atomic import atomic_write_text
+from ninerepro.bench_report import BenchFigure, BenchReport
+from ninerepro.envinfo import describe
+from ninerepro.timing import median_seconds
+from ninerepro.train import load_config
+from ninerepro.train.distributed import pick_device
+from ninerepro.viz import markdown_table
 from waveglow import load_checkpoint
 from waveglow.config import WaveGlowConfig
 from waveglow.convert import convert_official
@@ -181,7 +181,7 @@ def training_rows(cfg: WaveGlowConfig, checkpoint: Path | None, official_train, 
 # ---- reporting --------------------------------------------------------------------------------------------
 def run_header(device: torch.device, args, mel_seconds: float, frames: int, with_official: bool,
                extra: dict[str, str]) -> dict:
-    """Where and how the numbers were measured: ``repro.envinfo.describe`` plus this run's settings.
+    """Where and how the numbers were measured: ``ninerepro.envinfo.describe`` plus this run's settings.
 
     Taken at the end of the run, so the load average says whether other jobs shared the cores meanwhile.
     """
@@ -239,7 +239,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--results", type=Path, help="append the results to this markdown file (e.g. bench/RESULTS.md)")
-    p.add_argument("--json", type=Path, help="also write the figures as a repro.bench_report JSON file")
+    p.add_argument("--json", type=Path, help="also write the figures as a ninerepro.bench_report JSON file")
     p.add_argument("overrides", nargs="*", help="config overrides key=value (e.g. model.wn.n_channels=64)")
     return p.parse_args(argv)
 

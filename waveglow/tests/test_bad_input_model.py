@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.train.checkpoint import CheckpointError
+from ninerepro.train.checkpoint import CheckpointError
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowConfig, WaveGlowDataConfig, WaveGlowModelConfig, WNConfig
 from waveglow.convert import convert_main

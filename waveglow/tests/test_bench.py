@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.envinfo import device_name
+from ninerepro.envinfo import device_name
 
 BENCH = Path(__file__).parents[1] / "bench" / "bench.py"
 TINY = Path(__file__).parents[1] / "configs" / "tiny.json"
@@ -34,7 +34,7 @@ def test_bench_without_official_times_ours_and_appends_a_dated_section(bench, tm
     assert text.startswith("# WaveGlow benchmark results")
     assert len(re.findall(r"^## \d{4}-\d\d-\d\d · ", text, flags=re.M)) == 2
     assert "official: no (ours alone)" in text and f"torch: {torch.__version__}" in text
-    # the environment stamp is repro.envinfo's: CPU model and threads in the title, commit and load below
+    # the environment stamp is ninerepro.envinfo's: CPU model and threads in the title, commit and load below
     assert f" · {device_name('cpu')}\n" in text
     assert re.search(r"git: [0-9a-f]{7,}", text) and "load average at the end: " in text
     khz = [float(m) for m in re.findall(r"\| synthesis\s*\| fp32\s*\|\s*\d+ \|\s*([\d.]+) \|", text)]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from wg_testkit import inputs, randomised, tiny_config
 
-from repro.train.precision import true_fp32
+from ninerepro.train.precision import true_fp32
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
@@ -68,7 +68,7 @@ def test_cuda_padded_batch_items_equal_their_single_item_synthesis():
 
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_cuda_mixed_precision_training_loss_stays_close_to_fp32(precision):
-    from repro.train.precision import autocast
+    from ninerepro.train.precision import autocast
     from waveglow.loss import WaveGlowLoss
 
     cfg = tiny_config()

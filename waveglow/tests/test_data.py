@@ -1,4 +1,4 @@
-"""The crop dataset: shapes, mel equal to repro.audio's, deterministic crops, padding, and clear errors."""
+"""The crop dataset: shapes, mel equal to ninerepro.audio's, deterministic crops, padding, and clear errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from repro.audio import SampleRateError, save_wav, tacotron_mel
-from repro.data.filelists import DataFormatError
-from repro.train import load_config
+from ninerepro.audio import SampleRateError, save_wav, tacotron_mel
+from ninerepro.data.filelists import DataFormatError
+from ninerepro.train import load_config
 from waveglow.config import WaveGlowConfig
 from waveglow.data import (
     EpochTaggedBatchSampler,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from repro.data.synth.cli import build
-from repro.envinfo import describe
+from ninerepro.data.synth.cli import build
+from ninerepro.envinfo import describe
 from waveglow.demo import DemoOptions, main, pick_threads, run_demo, summarise, write_report
 
 

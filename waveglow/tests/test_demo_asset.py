@@ -9,7 +9,7 @@ import pytest
 import torch
 from wg_testkit import tiny_config
 
-from repro.train.config import to_dict
+from ninerepro.train.config import to_dict
 from waveglow.config import WaveGlowConfig, WaveGlowDataConfig
 from waveglow.convert import save_converted
 from waveglow.demo import TINY, main
@@ -103,7 +103,7 @@ def test_the_asset_cli_reports_a_bad_checkpoint_in_one_line(tmp_path, capsys):
 
 @pytest.mark.skipif(not ASSET.exists(), reason="no committed demo asset")
 def test_the_committed_asset_loads_for_the_demo_config_and_records_how_it_was_made():
-    from repro.train import load_config
+    from ninerepro.train import load_config
 
     cfg = load_config(WaveGlowConfig, TINY, [])
     model, payload = load_asset(ASSET, cfg)
@@ -130,7 +130,7 @@ def test_freeze_takes_the_named_parameters_out_of_training_and_refuses_a_typo():
 @pytest.mark.slow
 @pytest.mark.skipif(not ASSET.exists(), reason="no committed demo asset")
 def test_the_demo_with_the_asset_vocodes_or_fine_tunes_and_reruns_give_the_same_digits(tmp_path):
-    from repro.data.synth.cli import build
+    from ninerepro.data.synth.cli import build
     from waveglow.demo import DemoOptions, run_demo
 
     corpus = build("ljspeech", tmp_path / "corpus", n=6, seed=0, workers=2)

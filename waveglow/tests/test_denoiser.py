@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from repro.audio.stft import STFT
+from ninerepro.audio.stft import STFT
 from waveglow.config import WaveGlowModelConfig, WNConfig
 from waveglow.denoiser import Denoiser
 from waveglow.model import WaveGlow

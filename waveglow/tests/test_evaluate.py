@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from repro.audio import save_wav
+from ninerepro.audio import save_wav
 from waveglow.evaluate import main
 
 

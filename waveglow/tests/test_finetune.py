@@ -9,7 +9,7 @@ import pytest
 import torch
 from test_train import SMALL, TINY, write_corpus
 
-from repro.train import Trainer, load_config
+from ninerepro.train import Trainer, load_config
 from waveglow.config import WaveGlowConfig
 from waveglow.convert import convert_main
 from waveglow.train import build_model, describe_run, init_from, main, make_step_fn
@@ -66,7 +66,7 @@ def test_train_cli_fine_tunes_then_resumes_and_reports_bad_input_in_one_line(tmp
 
 
 def test_run_header_names_global_batch_per_gpu_batch_and_precision():
-    from repro.train import DistEnv
+    from ninerepro.train import DistEnv
 
     cfg = load_config(WaveGlowConfig, Path(__file__).parents[1] / "configs" / "ljs_256.json",
                       ["data.batch_size=3", "train.precision=fp16"])

@@ -9,11 +9,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from repro.audio import SampleRateError, save_wav, tacotron_mel
-from repro.data.filelists import DataFormatError
-from repro.train import load_config
-from repro.train.checkpoint import save_checkpoint
-from repro.train.config import to_dict
+from ninerepro.audio import SampleRateError, save_wav, tacotron_mel
+from ninerepro.data.filelists import DataFormatError
+from ninerepro.train import load_config
+from ninerepro.train.checkpoint import save_checkpoint
+from ninerepro.train.config import to_dict
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowConfig
 from waveglow.infer import collect_inputs, expand_inputs, main, pad_batch, synthesize

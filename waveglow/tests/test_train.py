@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from repro.audio import save_wav
-from repro.train import load_config
-from repro.train.cli import default_run_dir
+from ninerepro.audio import save_wav
+from ninerepro.train import load_config
+from ninerepro.train.cli import default_run_dir
 from waveglow.config import WaveGlowConfig
 from waveglow.train import main, run
 

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from repro.lm.cli import USER_ERRORS, add_backend_args, run_command
-from repro.lm.cli import add_common as _common
+from ninerepro.lm.cli import USER_ERRORS, add_backend_args, run_command
+from ninerepro.lm.cli import add_common as _common
 
 __all__ = ["USER_ERRORS", "build_parser", "main"]
 HERE = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def add_score(sub: argparse._SubParsersAction) -> None:
 
 def load_run_config(args: argparse.Namespace):
     from closedbook_qa.config import RunConfig
-    from repro.train.config import load_config
+    from ninerepro.train.config import load_config
 
     overrides = list(args.overrides)
     if args.k is not None:

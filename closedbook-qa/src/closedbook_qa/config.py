@@ -1,4 +1,4 @@
-"""Run settings as one dataclass, loaded from ``configs/*.json`` plus ``key=value`` overrides (repro.train.config).
+"""Run settings as one dataclass, loaded from ``configs/*.json`` plus ``key=value`` overrides (ninerepro.train.config).
 
 Defaults are the official CGAP values (zixianwang2022/Megatron-LM 94f438eb, ``tasks/odqa/``; see
 ``configs/cgap_official.json`` for the citations). Only ``early_stop`` is ours: it ends a generation once the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from repro.train.config import ConfigError
+from ninerepro.train.config import ConfigError
 
 RETRIEVERS = ("dense", "bm25")
 WEIGHTINGS = ("mean", "sum", "uniform")

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro.data.filelists import DataFormatError, numbered_lines
+from ninerepro.data.filelists import DataFormatError, numbered_lines
 
 __all__ = ["DataFormatError", "QAItem", "read_dpr_biencoder", "read_dpr_qas", "read_fid_json", "read_questions"]
 

@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from repro.envinfo import describe
-    from repro.lm import build_backend
+    from ninerepro.envinfo import describe
+    from ninerepro.lm import build_backend
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()

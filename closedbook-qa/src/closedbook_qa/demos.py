@@ -12,7 +12,7 @@ from pathlib import Path
 
 from closedbook_qa.config import DemoConfig
 from closedbook_qa.data import QAItem
-from repro.lm.retrieval import build_retriever
+from ninerepro.lm.retrieval import build_retriever
 
 
 def select_demos(tests: Sequence[QAItem], pool: Sequence[QAItem], cfg: DemoConfig,

@@ -9,7 +9,7 @@ retriever training file, whose ``positive_ctxs[0]`` gives each pool question its
 Preparation writes ``<root>/<name>/{test,dev}.qa.csv`` and a slim ``train.json`` holding only question,
 answers and the first positive passage: the DPR training files are several GB because of their negative
 passages, so they are streamed object by object, never loaded whole. Downloads resume and every output is
-written atomically (``repro.data.datasets.download``, ``repro.atomic``).
+written atomically (``ninerepro.data.datasets.download``, ``ninerepro.atomic``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from repro.atomic import atomic_open
-from repro.data.filelists import DataFormatError
+from ninerepro.atomic import atomic_open
+from ninerepro.data.filelists import DataFormatError
 
 DPR = "https://dl.fbaipublicfiles.com/dpr/data/retriever"
 # file names as in DPR's dpr/data/download_data.py resource map
@@ -105,7 +105,7 @@ def prepare(name: str, raw_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def fetch(name: str, root: Path, base_url: str = DPR) -> list[Path]:
-    from repro.data.datasets.download import download
+    from ninerepro.data.datasets.download import download
 
     raw = root / name / "raw"
     for fname in SOURCES[name].values():

@@ -1,4 +1,4 @@
-"""Exact match as CGAP's ``tasks/odqa/evaluate.py`` scores it; the normaliser itself lives in ``repro.metrics.qa``.
+"""Exact match as CGAP's ``tasks/odqa/evaluate.py`` scores it; the normaliser itself lives in ``ninerepro.metrics.qa``.
 
 ``exact_match`` is the shared SQuAD EM (lower-case, delete ASCII punctuation, drop a/an/the, collapse
 spaces; max over gold aliases). :func:`mean_exact_match` adds what a corpus score needs here: an empty gold
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from repro.metrics.qa import exact_match, normalize_answer
+from ninerepro.metrics.qa import exact_match, normalize_answer
 
 __all__ = ["exact_match", "mean_exact_match", "normalize_answer"]
 

@@ -1,7 +1,7 @@
 """The three generation stages, each resumable: stage 1 (k contexts), stage 2 (an answer per context), direct.
 
 Records are keyed ``{question id}#{sample index}`` (stage 1 and 2) or ``{question id}`` (direct) in one
-:class:`repro.lm.JsonlStore` per stage, appended as each backend call returns. A rerun asks each store what is
+:class:`ninerepro.lm.JsonlStore` per stage, appended as each backend call returns. A rerun asks each store what is
 missing and generates only that; raising k later reuses the first samples, since sample i's seed
 (``seed + 10·i``) does not depend on k. Each store's fingerprint holds every setting that shapes its text
 (model, decoding, demonstrations; stage 2 also stage 1's), so a changed setting is refused, not mixed in.
@@ -17,8 +17,8 @@ from pathlib import Path
 from closedbook_qa import cleaning, prompts
 from closedbook_qa.config import RunConfig
 from closedbook_qa.data import QAItem
-from repro.lm import Generation, JsonlStore, LMBackend, Sampling
-from repro.lm.runs import run_jobs
+from ninerepro.lm import Generation, JsonlStore, LMBackend, Sampling
+from ninerepro.lm.runs import run_jobs
 
 log = logging.getLogger(__name__)
 TokenCounter = Callable[[str], int]

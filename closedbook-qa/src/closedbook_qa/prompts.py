@@ -11,7 +11,7 @@ the only difference between it and CGAP is the generated context.
 
 Over-long prompts: the official code drops demonstrations from the front when the prompt passes 2048 tokens
 (by splitting on the ``Q: ``/``Question: `` headers, which also leaves the next demo headerless; we drop
-whole demonstrations instead). :func:`repro.lm.runs.fit_demos` does that with any token counter.
+whole demonstrations instead). :func:`ninerepro.lm.runs.fit_demos` does that with any token counter.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from closedbook_qa.data import QAItem
-from repro.lm.runs import fit_demos
+from ninerepro.lm.runs import fit_demos
 
 __all__ = ["direct_prompt", "fit_demos", "stage1_prompt", "stage2_prompt"]
 

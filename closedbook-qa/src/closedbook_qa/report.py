@@ -15,8 +15,8 @@ from closedbook_qa.cleaning import clean_answer
 from closedbook_qa.data import QAItem
 from closedbook_qa.metrics import mean_exact_match, normalize_answer
 from closedbook_qa.pipeline import sample_key
-from repro.atomic import atomic_write_text
-from repro.lm import JsonlStore
+from ninerepro.atomic import atomic_write_text
+from ninerepro.lm import JsonlStore
 
 
 def _candidates(qid: str, k: int, contexts: JsonlStore, answers: JsonlStore) -> list[Candidate]:
@@ -49,7 +49,7 @@ def score_run(tests: Sequence[QAItem], ks: Sequence[int], contexts: JsonlStore |
 
 def write_report(result: dict, out_dir: str | Path, header: dict[str, str] | None = None) -> dict[str, Path]:
     """em_by_k.md / .json / .png, each written atomically."""
-    from repro.viz import markdown_table
+    from ninerepro.viz import markdown_table
 
     out = Path(out_dir)
     lines = [f"- {k}: {v}" for k, v in (header or {}).items()]
@@ -63,7 +63,7 @@ def write_report(result: dict, out_dir: str | Path, header: dict[str, str] | Non
 
 def plot_em_by_k(rows: Sequence[dict], path: str | Path) -> Path:
     """EM against k for each aggregation, the direct baseline as a horizontal line."""
-    from repro.viz._figure import new_figure, save_figure
+    from ninerepro.viz._figure import new_figure, save_figure
 
     fig = new_figure(5.5, 3.6)
     ax = fig.add_subplot()

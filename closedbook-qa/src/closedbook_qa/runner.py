@@ -16,9 +16,9 @@ from closedbook_qa.data import QAItem, read_questions
 from closedbook_qa.demos import select_demos
 from closedbook_qa.pipeline import Pipeline
 from closedbook_qa.report import score_run, write_report
-from repro.atomic import atomic_write_text
-from repro.lm import LMBackend, runs
-from repro.train.config import from_dict, to_dict
+from ninerepro.atomic import atomic_write_text
+from ninerepro.lm import LMBackend, runs
+from ninerepro.train.config import from_dict, to_dict
 
 STAGE_FILES = ("stage1_contexts.jsonl", "stage2_answers.jsonl", "direct_answers.jsonl")
 
@@ -53,7 +53,7 @@ def run_pipeline(backend: LMBackend, model_id: str, cfg: RunConfig, tests: list[
 
 
 def execute(args: argparse.Namespace, cfg: RunConfig) -> int:
-    from repro.envinfo import describe
+    from ninerepro.envinfo import describe
 
     out = Path(args.out)
     check_out_dir(out, args.resume, args.fresh)

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from crnn_kws.metrics import alarm_steps
-from repro.atomic import atomic_write_text
-from repro.audio import AudioFileError
-from repro.train.checkpoint import CheckpointError
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import AudioFileError
+from ninerepro.train.checkpoint import CheckpointError
 
 USER_ERRORS = (FileNotFoundError, FileExistsError, ValueError, CheckpointError, AudioFileError)
 

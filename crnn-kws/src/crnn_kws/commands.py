@@ -1,6 +1,6 @@
 """Google Speech Commands v2, 12 classes: the ten commands, ``_silence_`` and ``_unknown_`` (spec §6).
 
-Splits follow the official SHA-1 rule (``repro.data.datasets.speech_commands.which_set``), so all clips of a
+Splits follow the official SHA-1 rule (``ninerepro.data.datasets.speech_commands.which_set``), so all clips of a
 speaker land in one split. The class mix is TensorFlow's reference recipe: silence and unknown are 10 % each
 of a split, unknown clips are the other 25 words, silence is a 1 s slice of ``_background_noise_``. Training
 windows get a random shift of up to 100 ms and, 80 % of the time, background noise at a volume up to 0.1; test
@@ -19,9 +19,9 @@ import torch
 from torch.utils.data import Dataset
 
 from crnn_kws.config import DataConfig, FeatureConfig
-from repro.audio import load_wav
-from repro.data.datasets.speech_commands import COMMANDS, background_noise_files, read_speech_commands, which_set
-from repro.data.filelists import DataFormatError
+from ninerepro.audio import load_wav
+from ninerepro.data.datasets.speech_commands import COMMANDS, background_noise_files, read_speech_commands, which_set
+from ninerepro.data.filelists import DataFormatError
 
 LABELS = (*COMMANDS, "_silence_", "_unknown_")
 SILENCE, UNKNOWN = LABELS.index("_silence_"), LABELS.index("_unknown_")

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repro.train import TrainerConfig
+from ninerepro.train import TrainerConfig
 
 
 @dataclass
@@ -31,7 +31,7 @@ class FeatureConfig:
     n_mels: int = 40
     """mel channels (paper §3.1)"""
     pcen_s: float = 0.025
-    """PCEN smoother coefficient (Wang et al. 2017 defaults, repro.audio.PCEN)"""
+    """PCEN smoother coefficient (Wang et al. 2017 defaults, ninerepro.audio.PCEN)"""
     pcen_alpha: float = 0.98
     pcen_delta: float = 2.0
     pcen_r: float = 0.5

@@ -4,7 +4,7 @@ Layout under ``root`` (each audio file 16 kHz mono)::
 
     positives/{train,test}/NNNN.wav     the wake phrase, many eSpeak voices (test voices never train)
     confusables/{train,test}/NNNN.wav   near-homophone phrases (``phrases.py``), the same voice split
-    LibriSpeech/                        read speech from repro.data.synth (train-clean-100 / test-clean)
+    LibriSpeech/                        read speech from ninerepro.data.synth (train-clean-100 / test-clean)
     noise/{train,test}/*.wav            coloured noise and babble (test babble from held-out talkers)
     corpus.json                         what was made (phrase, counts, seed), written last
 
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from crnn_kws.phrases import confusable_phrases
-from repro.atomic import atomic_write_text
-from repro.audio import load_wav, save_wav
-from repro.data.synth.cli import build as build_synth
-from repro.data.synth.noise import NOISE_COLOURS, babble, coloured_noise
-from repro.data.synth.render import render
-from repro.data.synth.voices import make_speakers
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import load_wav, save_wav
+from ninerepro.data.synth.cli import build as build_synth
+from ninerepro.data.synth.noise import NOISE_COLOURS, babble, coloured_noise
+from ninerepro.data.synth.render import render
+from ninerepro.data.synth.voices import make_speakers
 
 SR = 16000
 MANIFEST = "corpus.json"

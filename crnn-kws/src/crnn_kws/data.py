@@ -4,7 +4,7 @@ Each item is one window of audio with label 1 (the wake phrase lies wholly insid
 timing jitter of paper §3.1) or 0 (a confusable phrase placed the same way, a crop of read speech, or noise
 alone). Classes are balanced by drawing the label first (``data.positive_fraction``), since long negative audio
 would otherwise swamp the few positives. Additive noise at an SNR drawn from [-5, 15] dB goes through
-``repro.audio.add_noise``. Features are computed per batch in the step function (``train.py``), where they are
+``ninerepro.audio.add_noise``. Features are computed per batch in the step function (``train.py``), where they are
 batched and can run on the GPU.
 
 Randomness comes from torch's global generator (one draw per item seeds a numpy generator), so the Trainer's
@@ -22,8 +22,8 @@ from torch.utils.data import Dataset
 
 from crnn_kws.config import DataConfig, FeatureConfig
 from crnn_kws.corpus import MANIFEST, SPEECH_SUBSETS
-from repro.audio import add_noise, load_wav, random_gain
-from repro.data.synth.speech_commands import NOISE_FLOOR_RMS, fit_to_clip
+from ninerepro.audio import add_noise, load_wav, random_gain
+from ninerepro.data.synth.speech_commands import NOISE_FLOOR_RMS, fit_to_clip
 
 FLOOR_RMS = NOISE_FLOOR_RMS  # a faint hiss under every window: real audio is never digital silence
 

@@ -30,10 +30,10 @@ from crnn_kws.latency import latency_report
 from crnn_kws.model import build_model, count_parameters
 from crnn_kws.streaming import StreamingDetector
 from crnn_kws.train import build_trainer
-from repro import envinfo
-from repro.atomic import atomic_write_text
-from repro.train import load_config
-from repro.viz import markdown_table, plot_det_curves
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
+from ninerepro.train import load_config
+from ninerepro.viz import markdown_table, plot_det_curves
 
 log = logging.getLogger(__name__)
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

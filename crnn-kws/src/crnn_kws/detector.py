@@ -17,9 +17,9 @@ import torch
 from crnn_kws.config import FeatureConfig, KwsConfig
 from crnn_kws.features import stream_window_features, window_features
 from crnn_kws.model import CRNN, build_model
-from repro.audio import AudioFileError, load_wav
-from repro.train.checkpoint import CheckpointError, find_latest_valid, load_checkpoint, load_model_state
-from repro.train.config import ConfigError, from_dict
+from ninerepro.audio import AudioFileError, load_wav
+from ninerepro.train.checkpoint import CheckpointError, find_latest_valid, load_checkpoint, load_model_state
+from ninerepro.train.config import ConfigError, from_dict
 
 
 def read_mono(path: str | os.PathLike, cfg: FeatureConfig, min_samples: int = 0) -> np.ndarray:

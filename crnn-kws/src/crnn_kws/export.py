@@ -16,7 +16,7 @@ from torch import nn
 
 from crnn_kws.config import FeatureConfig
 from crnn_kws.model import CRNN
-from repro.atomic import atomic_save
+from ninerepro.atomic import atomic_save
 
 
 class Posterior(nn.Module):

@@ -5,7 +5,7 @@ training windows did: the sliding-window detector therefore sees what the model 
 ``window_features`` is that definition; ``stream_window_features`` gives the same numbers for all windows of a
 stream without recomputing the overlapping STFT frames (a window's interior frames are the stream's frames;
 only the few frames whose STFT reaches past a window edge see that window's own padding, and are recomputed
-from the window's ends). The STFT, mel filterbank and PCEN are repro.audio's.
+from the window's ends). The STFT, mel filterbank and PCEN are ninerepro.audio's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from crnn_kws.config import FeatureConfig
-from repro.audio import PCEN, mel_energies
+from ninerepro.audio import PCEN, mel_energies
 
 
 def make_pcen(cfg: FeatureConfig) -> PCEN:

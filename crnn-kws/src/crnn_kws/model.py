@@ -117,7 +117,7 @@ def count_parameters(model: nn.Module) -> int:
 def build_model(config: KwsConfig | str | os.PathLike) -> CRNN:
     """The CRNN of ``config``: a :class:`KwsConfig` or the path of a JSON config file."""
     if isinstance(config, str | os.PathLike | Path):
-        from repro.train import load_config
+        from ninerepro.train import load_config
 
         config = load_config(KwsConfig, config)
     return CRNN(config.model, config.features)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from repro.data.synth.text_source import sentences
-from repro.text.cmudict import load_cmudict
+from ninerepro.data.synth.text_source import sentences
+from ninerepro.text.cmudict import load_cmudict
 
 _STRESS = re.compile(r"\d")
 

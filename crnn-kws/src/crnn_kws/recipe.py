@@ -17,8 +17,8 @@ from pathlib import Path
 
 from crnn_kws.cli import run_guarded
 from crnn_kws.evaluate import PAPER_ACCURACY
-from repro import envinfo
-from repro.atomic import atomic_write_text
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
 
 
 def commands_check(root: Path, out: Path) -> dict:

@@ -1,4 +1,4 @@
-"""Training: random labelled windows -> batched PCEN features -> CRNN -> cross-entropy, run by repro.train.
+"""Training: random labelled windows -> batched PCEN features -> CRNN -> cross-entropy, run by ninerepro.train.
 
 The Trainer supplies torchrun/DDP, AMP, checkpoints with exact resume and logging; this module builds the
 pieces. Features are computed inside the step so they are batched (and on the GPU when there is one).
@@ -19,10 +19,10 @@ from crnn_kws.data import SplitAudio, WindowDataset
 from crnn_kws.features import energies, normalise
 from crnn_kws.loss import window_loss
 from crnn_kws.model import build_model
-from repro.audio import spec_augment
-from repro.train import StepOutput, Trainer
-from repro.train.cli import load_run_config, parse_train_args
-from repro.train.distributed import init_distributed
+from ninerepro.audio import spec_augment
+from ninerepro.train import StepOutput, Trainer
+from ninerepro.train.cli import load_run_config, parse_train_args
+from ninerepro.train.distributed import init_distributed
 
 log = logging.getLogger(__name__)
 

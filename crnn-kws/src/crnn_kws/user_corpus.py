@@ -23,9 +23,9 @@ from pathlib import Path
 import soundfile as sf
 
 from crnn_kws.corpus import MANIFEST, SPEECH_SUBSETS, building
-from repro.atomic import atomic_write_text
-from repro.audio import AudioFileError, SampleRateError
-from repro.data.datasets.librispeech import read_librispeech
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import AudioFileError, SampleRateError
+from ninerepro.data.datasets.librispeech import read_librispeech
 
 TEST_EVERY = 5
 

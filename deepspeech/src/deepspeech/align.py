@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 NEG_INF = -np.inf
 

@@ -20,9 +20,9 @@ from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
 from deepspeech.mandarin.text import check_lang, vocab_lang
 from deepspeech.streaming import transcribe_long
-from repro.atomic import atomic_write_text
-from repro.audio import load_wav
-from repro.train.checkpoint import CheckpointError
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import load_wav
+from ninerepro.train.checkpoint import CheckpointError
 
 USER_ERRORS = (FileNotFoundError, ValueError, CheckpointError)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repro.train import TrainerConfig
+from ninerepro.train import TrainerConfig
 
 # (channels, (freq kernel, time kernel), (freq stride, time stride)) per layer: DS2 Table 4 (§3.5).
 # 1D variants convolve over time only (the frequency axis is the input channels), so freq entries are 0.
@@ -26,7 +26,7 @@ CONV_VARIANTS: dict[str, list[tuple[int, tuple[int, int], tuple[int, int]]]] = {
 
 @dataclass
 class FeatureConfig:
-    """Acoustic front end (repro.audio.ds2_spectrogram, repro.audio.stack_context)."""
+    """Acoustic front end (ninerepro.audio.ds2_spectrogram, ninerepro.audio.stack_context)."""
 
     sample_rate: int = 16000
     """Hz; audio at another rate is refused unless the caller asks for resampling (DS2 §3.1 uses 16 kHz)"""
@@ -58,7 +58,7 @@ class ModelConfig:
     arch: Literal["ds1", "ds2"] = "ds2"
     """ds1 = Hannun et al. 2014 §2; ds2 = Amodei et al. 2016 §3"""
     vocab: str = "english"
-    """character set (repro.text.CharVocab): "english" = blank + space, apostrophe, a-z; "deepspeech_pytorch" =
+    """character set (ninerepro.text.CharVocab): "english" = blank + space, apostrophe, a-z; "deepspeech_pytorch" =
     its label order; "cmn:<characters>" = a Mandarin character vocabulary saved inline (deepspeech.mandarin.text;
     "file:<vocab.txt>" is turned into that form before training, so every checkpoint carries its alphabet)"""
     conv: str = "2d-2"
@@ -105,7 +105,7 @@ class AugmentConfig:
     noise_prob: float = 0.0
     """chance an utterance gets noise superposed (DS2 §5.2: 40 % of utterances; dsp noise_prob 0.4)"""
     noise_dir: str = ""
-    """folder of .wav noise clips; empty = coloured noise synthesised on the fly (repro.data.synth.noise)"""
+    """folder of .wav noise clips; empty = coloured noise synthesised on the fly (ninerepro.data.synth.noise)"""
     snr_db: tuple[float, float] = (0.0, 30.0)
     """SNR drawn uniformly from this range for each noisy utterance"""
     speed_prob: float = 0.0
@@ -131,7 +131,7 @@ class DataConfig:
     """Manifests (JSON lines: audio_filepath, duration, text) and batching."""
 
     train_manifest: str = ""
-    """JSON-lines manifest from `python -m repro.data.prepare librispeech` or repro.data.synth"""
+    """JSON-lines manifest from `python -m ninerepro.data.prepare librispeech` or ninerepro.data.synth"""
     val_manifest: str = ""
     """held-out manifest for validation WER/CER; empty = no validation"""
     batch_size: int = 32
@@ -139,7 +139,7 @@ class DataConfig:
     sortagrad: bool = True
     """first epoch in ascending length order, then shuffled length buckets (DS2 §3.3)"""
     bucket_size_multiplier: int = 100
-    """a bucket holds this many batches, sorted by length inside (repro.data.sampler)"""
+    """a bucket holds this many batches, sorted by length inside (ninerepro.data.sampler)"""
     max_duration: float = 0.0
     """seconds; longer training utterances are dropped (0 = keep all; avoids running out of memory late in an epoch)"""
     num_workers: int = 2

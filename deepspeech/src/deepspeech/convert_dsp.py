@@ -4,7 +4,7 @@ Their ``DeepSpeech`` LightningModule is our DS2 with the ``2d-2`` conv stack, no
 and bidirectional or unidirectional + lookahead recurrent layers, so a checkpoint converts exactly:
 
 * the file is read without their code, PyTorch Lightning or OmegaConf: the pickled ``DictConfig`` hyperparameters
-  (``model_cfg``, ``spect_cfg``) and their enums become inert records (repro.train.pickled_modules), and only the
+  (``model_cfg``, ``spect_cfg``) and their enums become inert records (ninerepro.train.pickled_modules), and only the
   listed classes are accepted, so a foreign file cannot run code;
 * weights are renamed (``conv.seq_module.0`` -> ``conv.blocks.0.conv``, ``rnns.1.batch_norm.module`` ->
   ``rnns.1.bn``, ``fc.0.module.0/1`` -> ``head_bn``/``out``, ``lookahead.0.conv`` -> ``lookahead.conv``);
@@ -38,10 +38,10 @@ import torch
 from deepspeech.config import DeepSpeechConfig, FeatureConfig, ModelConfig
 from deepspeech.features import make_vocab
 from deepspeech.model import build_model
-from repro.atomic import atomic_save
-from repro.cli_errors import user_errors
-from repro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, check_state_dict, versions
-from repro.train.pickled_modules import PickledRecord, load_with_records
+from ninerepro.atomic import atomic_save
+from ninerepro.cli_errors import user_errors
+from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, check_state_dict, versions
+from ninerepro.train.pickled_modules import PickledRecord, load_with_records
 
 HINT = ("deepspeech-convert reads the Lightning .ckpt files of deepspeech.pytorch's train.py; our own checkpoints "
         "come from deepspeech-train")
@@ -233,7 +233,7 @@ def dsp_config(ck: DspCheckpoint, source: str) -> DeepSpeechConfig:
                                  f"here (our 'rnn' is the paper's clipped ReLU); only lstm and gru models convert")
     if ck.window != "hamming":
         raise DspCheckpointError(f"{source}: spect_cfg.window is {ck.window!r}; our front end "
-                                 f"(repro.audio.ds2_spectrogram) has the Hamming window only")
+                                 f"(ninerepro.audio.ds2_spectrogram) has the Hamming window only")
     if not ck.bidirectional and ck.lookahead_context < 1:
         raise DspCheckpointError(f"{source}: lookahead_context must be >= 1, got {ck.lookahead_context}")
     n_classes = ck.state_dict.get("fc.0.module.1.weight", torch.empty(0, 0)).shape[0]
@@ -312,7 +312,8 @@ def load_dsp_as_trained(path: str | os.PathLike) -> tuple[DeepSpeechConfig, dict
 
 
 def retarget_hint(message: str) -> str:
-    """repro's checkpoint errors end with a hint at a generic ``convert.py``; here the command is deepspeech-convert."""
+    """ninerepro's checkpoint errors end with a hint at a generic ``convert.py``; here the command is
+    deepspeech-convert."""
     for old in ("official checkpoints go through the subproject's convert.py", "convert it with convert.py"):
         message = message.replace(old, "deepspeech.pytorch .ckpt files convert with `deepspeech-convert IN.ckpt "
                                        "OUT.pt` (or load directly); our own come from deepspeech-train")

@@ -1,7 +1,7 @@
 """Transcribed-speech data: manifest validation, the dataset, SortaGrad batching and collation.
 
 Manifests are JSON lines (``audio_filepath``, ``duration``, ``text``) as written by
-``python -m repro.data.prepare librispeech``. Every transcript is checked against the CTC vocabulary when
+``python -m ninerepro.data.prepare librispeech``. Every transcript is checked against the CTC vocabulary when
 the manifest is read, so a bad line fails before training with its file and line number.
 """
 
@@ -21,12 +21,12 @@ from torch.utils.data import Dataset
 from deepspeech.config import AugmentConfig, FeatureConfig
 from deepspeech.decode import tidy
 from deepspeech.features import compute_features, pad_features
-from repro.audio import AudioFileError, add_noise, load_wav, speed_perturb
-from repro.data.filelists import DataFormatError
-from repro.data.manifests import ASR_KEYS, read_manifest
-from repro.data.sampler import BucketBatchSampler
-from repro.data.synth.noise import coloured_noise
-from repro.text.ctc import CharVocab
+from ninerepro.audio import AudioFileError, add_noise, load_wav, speed_perturb
+from ninerepro.data.filelists import DataFormatError
+from ninerepro.data.manifests import ASR_KEYS, read_manifest
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.data.synth.noise import coloured_noise
+from ninerepro.text.ctc import CharVocab
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def encode_transcript(text: str, vocab: CharVocab, where: str) -> tuple[str, lis
     if bad:
         raise DataFormatError(
             f"{where}: transcript {text!r} has characters outside the CTC vocabulary: {bad}; clean it "
-            f"(e.g. repro.text.ctc.normalize_for_ctc, numbers spelled out) or drop the line"
+            f"(e.g. ninerepro.text.ctc.normalize_for_ctc, numbers spelled out) or drop the line"
         )
     return folded, vocab.encode(folded)
 
@@ -67,7 +67,7 @@ def load_utterances(path: str | Path, vocab: CharVocab, frames_per_second: float
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest {path} does not exist; create it with "
-                                "`python -m repro.data.prepare librispeech` or repro.data.synth")
+                                "`python -m ninerepro.data.prepare librispeech` or ninerepro.data.synth")
     kept, too_short, too_long = [], [], 0
     for number, record in enumerate(read_manifest(path, ASR_KEYS), 1):
         where = f"{path}:{number}"
@@ -103,7 +103,7 @@ def load_eval_utterances(path: str | Path, vocab: CharVocab, tolerance_s: float 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"manifest {path} does not exist; create it with "
-                                "`python -m repro.data.prepare librispeech` or repro.data.synth")
+                                "`python -m ninerepro.data.prepare librispeech` or ninerepro.data.synth")
     utterances, disagree = [], []
     for number, record in enumerate(read_manifest(path, ASR_KEYS), 1):
         where = f"{path}:{number}"

@@ -20,7 +20,7 @@ import numpy as np
 
 from deepspeech.config import DecoderConfig
 from deepspeech.ngram import NGramLM
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 NEG_INF = -float("inf")
 

@@ -1,6 +1,6 @@
 """The CPU demo: synthesise a LibriSpeech-like corpus, train the tiny DS2, decode held-out sentences.
 
-Stages: corpus (repro.data.synth, several voices, speeds and background noise; dev/test sentences never
+Stages: corpus (ninerepro.data.synth, several voices, speeds and background noise; dev/test sentences never
 appear in training), manifests, an ARPA 3-gram LM from the synthesiser's *training* sentence pool only,
 training, alpha/beta tuning on dev, greedy and LM evaluation on test, figures. Results land in
 ``<out>/results.json`` and are printed.
@@ -31,13 +31,13 @@ from deepspeech.evaluate import posteriors_of, score
 from deepspeech.infer import Transcriber
 from deepspeech.ngram import build_arpa
 from deepspeech.train import build_trainer, output_frames_per_second
-from repro import envinfo
-from repro.atomic import atomic_write_text
-from repro.data.datasets.librispeech import prepare_librispeech
-from repro.data.synth.cli import MARKER, build
-from repro.data.synth.text_source import librispeech_transcript, sentences
-from repro.train import load_config
-from repro.viz import plot_loss_curves, save_figure, spectrogram_figure
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
+from ninerepro.data.datasets.librispeech import prepare_librispeech
+from ninerepro.data.synth.cli import MARKER, build
+from ninerepro.data.synth.text_source import librispeech_transcript, sentences
+from ninerepro.train import load_config
+from ninerepro.viz import plot_loss_curves, save_figure, spectrogram_figure
 
 log = logging.getLogger(__name__)
 SUBSETS = ("train-clean-100", "dev-clean", "test-clean")

@@ -2,7 +2,7 @@
 
 Scoring normalisation is explicit and the same for reference and hypothesis: ``normalize_for_scoring``
 folds case, turns hyphens into spaces, drops every character but letters, apostrophes and spaces, and
-collapses whitespace (repro.text.ctc.normalize_for_ctc). The rates themselves are repro.metrics's, which
+collapses whitespace (ninerepro.text.ctc.normalize_for_ctc). The rates themselves are ninerepro.metrics's, which
 equal jiwer's defaults (tested).
 """
 
@@ -19,9 +19,9 @@ from deepspeech.data import Utterance
 from deepspeech.decode import greedy_decode
 from deepspeech.features import compute_features, make_vocab, min_samples, pad_features
 from deepspeech.mandarin.text import score_cmn, vocab_lang
-from repro.audio import load_wav
-from repro.metrics import cer, edit_stats, wer
-from repro.text.ctc import normalize_for_ctc
+from ninerepro.audio import load_wav
+from ninerepro.metrics import cer, edit_stats, wer
+from ninerepro.text.ctc import normalize_for_ctc
 
 
 def normalize_for_scoring(text: str) -> str:

@@ -1,7 +1,7 @@
 """Waveform -> model input, with the boundary checks every entry point (training, CLI, server) shares.
 
 DS2 reads the log spectrogram (20 ms / 10 ms, per-utterance normalised); DS1 reads the same frames
-stacked with C frames of context on each side (both from repro.audio).
+stacked with C frames of context on each side (both from ninerepro.audio).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from deepspeech.config import FeatureConfig
-from repro.audio import SampleRateError, ds2_spectrogram, resample, stack_context
-from repro.text.ctc import CharVocab
+from ninerepro.audio import SampleRateError, ds2_spectrogram, resample, stack_context
+from ninerepro.text.ctc import CharVocab
 
 
 def make_vocab(name: str) -> CharVocab:
@@ -48,7 +48,7 @@ def prepare_audio(wav: np.ndarray, sample_rate: int, cfg: FeatureConfig, where: 
         if not allow_resample:
             raise SampleRateError(
                 f"{where}: audio is {sample_rate} Hz but the model expects {cfg.sample_rate} Hz; resample it "
-                f"(repro.audio.resample) or pass --resample / allow_resample=True"
+                f"(ninerepro.audio.resample) or pass --resample / allow_resample=True"
             )
         wav = resample(wav, sample_rate, cfg.sample_rate)
     if wav.shape[0] < min_samples(cfg):

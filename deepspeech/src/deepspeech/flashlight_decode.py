@@ -43,7 +43,7 @@ import numpy as np
 
 from deepspeech.decode import tidy
 from deepspeech.lm_files import SPECIAL, arpa_unigrams, loadable_lm, read_lexicon_words
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 LN10 = math.log(10.0)
 NEVER = -1e30  # log-probability of an impossible token in the appended end frame

@@ -21,8 +21,8 @@ from deepspeech.decode import greedy_decode
 from deepspeech.decoding import DecoderSpec, build_decoder
 from deepspeech.features import compute_features, make_vocab, pad_features, prepare_audio
 from deepspeech.model import build_model
-from repro.train.checkpoint import CheckpointError, find_latest_valid, load_checkpoint, load_model_state
-from repro.train.config import ConfigError, from_dict
+from ninerepro.train.checkpoint import CheckpointError, find_latest_valid, load_checkpoint, load_model_state
+from ninerepro.train.config import ConfigError, from_dict
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 ``librispeech-lm-norm.txt.gz`` holds ~40 M normalised sentences (~800 M words, upper case) from 14,500
 Project Gutenberg books, without the books of LibriSpeech's dev and test sets. The OpenSLR LMs that
 deepspeech.pytorch users decode with were built from it; DS2 itself used a 5-gram of Common Crawl text,
-which is not public. The download is resumable (repro.data.datasets.download); no published checksum is
+which is not public. The download is resumable (ninerepro.data.datasets.download); no published checksum is
 known to us, so it is unverified unless ``--sha256`` is given.
 
     python -m deepspeech.lm_corpus --root data      # -> data/librispeech-lm/librispeech-lm-norm.txt.gz
@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from repro.data.datasets.download import ChecksumError, DownloadError, download
+from ninerepro.data.datasets.download import ChecksumError, DownloadError, download
 
 URL = "https://www.openslr.org/resources/11/librispeech-lm-norm.txt.gz"
 FILENAME = "librispeech-lm-norm.txt.gz"

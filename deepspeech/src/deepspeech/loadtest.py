@@ -14,9 +14,9 @@ import logging
 
 from deepspeech.serving.loadtest import STREAMS, markdown_table, run_loadtest, synthetic_utterance
 from deepspeech.serving.server import load_transcriber
-from repro import envinfo
-from repro.atomic import atomic_write_text
-from repro.audio import load_wav
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import load_wav
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from deepspeech.ngram import BOS, EOS, NGramLM
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 LN10 = math.log(10.0)
 TIE = 1e-4

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from deepspeech.model import DeepSpeech2
-from repro.atomic import atomic_save
-from repro.cli_errors import user_errors
+from ninerepro.atomic import atomic_save
+from ninerepro.cli_errors import user_errors
 
 INPUTS = ("features", "lengths")
 OUTPUTS = ("log_probs", "out_lengths")

@@ -27,7 +27,7 @@ import torch
 
 from deepspeech.decode import tidy
 from deepspeech.features import compute_features, prepare_audio
-from repro.audio import AudioFileError, SampleRateError
+from ninerepro.audio import AudioFileError, SampleRateError
 
 
 @dataclass
@@ -89,7 +89,7 @@ def stream_log_probs(transcriber, blocks: Iterable[np.ndarray], sample_rate: int
     features = transcriber.cfg.features
     if sample_rate != features.sample_rate:
         raise SampleRateError(f"{where}: audio is {sample_rate} Hz but the model expects {features.sample_rate} Hz; "
-                              f"resample the file first: python -m repro.audio.resample {where} OUT.wav "
+                              f"resample the file first: python -m ninerepro.audio.resample {where} OUT.wav "
                               f"--sr {features.sample_rate}")
     if chunk_s <= 0 or context_s < 0:
         raise ValueError(f"chunk length must be > 0 s and context >= 0 s, got {chunk_s} and {context_s}")

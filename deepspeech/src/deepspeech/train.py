@@ -1,4 +1,4 @@
-"""Training: manifest -> SortaGrad/bucketed batches -> model -> CTC, run by repro.train.Trainer.
+"""Training: manifest -> SortaGrad/bucketed batches -> model -> CTC, run by ninerepro.train.Trainer.
 
 The Trainer supplies torchrun/DDP, AMP, gradient clipping, the per-epoch LR annealing (schedule ``step``
 with ``step_size_epochs``), checkpoints and exact resume; this module builds the pieces, derives
@@ -24,14 +24,14 @@ from deepspeech.evaluate import evaluate_utterances
 from deepspeech.features import make_vocab
 from deepspeech.loss import ctc_loss
 from deepspeech.model import build_model
-from repro.atomic import atomic_save, atomic_write_text
-from repro.audio import spec_augment
-from repro.train import StepOutput, Trainer
-from repro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
-from repro.train.cli import load_run_config, parse_train_args
-from repro.train.config import to_dict
-from repro.train.distributed import DistEnv, init_distributed
-from repro.train.rng import seed_everything
+from ninerepro.atomic import atomic_save, atomic_write_text
+from ninerepro.audio import spec_augment
+from ninerepro.train import StepOutput, Trainer
+from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
+from ninerepro.train.cli import load_run_config, parse_train_args
+from ninerepro.train.config import to_dict
+from ninerepro.train.distributed import DistEnv, init_distributed
+from ninerepro.train.rng import seed_everything
 
 log = logging.getLogger(__name__)
 

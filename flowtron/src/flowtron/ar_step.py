@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from flowtron.attention import AttentionConditioning, FlowtronAttention
 from flowtron.config import ModelConfig
-from repro.tts.layers import XavierLinear
+from ninerepro.tts.layers import XavierLinear
 
 
 @dataclass

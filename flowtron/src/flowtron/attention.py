@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from repro.tts.layers import XavierConv1d, XavierLinear
+from ninerepro.tts.layers import XavierConv1d, XavierLinear
 
 
 class FlowtronAttention(nn.Module):

@@ -1,9 +1,9 @@
 """``flowtron.load_checkpoint``: a Flowtron from any file users have, ours or official.
 
-* ours (``repro.train`` format): the config is inside;
+* ours (``ninerepro.train`` format): the config is inside;
 * the published ``flowtron_ljs.pt`` / ``flowtron_libritts.pt``: ``{'state_dict': ...}``;
 * ``flowtron_libritts2p3k.pt`` and official training checkpoints ``{'model': <pickled Flowtron>, 'iteration',
-  'optimizer', 'learning_rate'}``: the module is read through ``repro.train.pickled_modules``, which maps the
+  'optimizer', 'learning_rate'}``: the module is read through ``ninerepro.train.pickled_modules``, which maps the
   official class names onto inert records, so neither the official code nor any code in the file runs;
 * a bare state dict, with ``module.`` (DDP) / ``_orig_mod.`` (torch.compile) prefixes removed.
 
@@ -28,9 +28,9 @@ from torch import Tensor
 
 from flowtron.config import MODEL_KEYS, ModelConfig
 from flowtron.model import Flowtron
-from repro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
-from repro.train.config import ConfigError, from_dict
-from repro.train.pickled_modules import flatten_module, is_record, load_with_records, strip_wrapper_prefixes
+from ninerepro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
+from ninerepro.train.config import ConfigError, from_dict
+from ninerepro.train.pickled_modules import flatten_module, is_record, load_with_records, strip_wrapper_prefixes
 
 OFFICIAL_CLASSES = tuple(f"{module}.{name}" for module in ("flowtron", "__main__") for name in (
     "Flowtron", "AR_Step", "AR_Back_Step", "Attention", "AttentionConditioningLayer", "ConvNorm", "LinearNorm",

@@ -29,10 +29,10 @@ from flowtron.control import component_z, posterior_z, sample_z, speaker_blend
 from flowtron.data import TextToIds, frame_cap, load_mel, to_vocoder_frames
 from flowtron.errors import user_errors
 from flowtron.model import FlowtronInputError
-from repro.audio.io import save_wav
-from repro.train.checkpoint import FORMAT
-from repro.tts.vocoder import make_vocoder
-from repro.viz import plot_alignment
+from ninerepro.audio.io import save_wav
+from ninerepro.train.checkpoint import FORMAT
+from ninerepro.tts.vocoder import make_vocoder
+from ninerepro.viz import plot_alignment
 
 
 def parser() -> argparse.ArgumentParser:

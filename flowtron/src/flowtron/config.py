@@ -2,7 +2,7 @@
 
 ``model`` uses the official ``model_config`` names field for field, so an official ``config.json`` model section, or
 a user's ``model_config`` dict, maps onto it without translation (``ModelConfig.from_official``). ``data`` holds the
-official ``data_config`` values; the official ``train_config`` maps onto ``repro.train`` (RAdam lr 1e-3, weight
+official ``data_config`` values; the official ``train_config`` maps onto ``ninerepro.train`` (RAdam lr 1e-3, weight
 decay 1e-6, grad clip 1, batch 6, fp16, seed 1234) plus ``loss`` (gate and attention-CTC switches) and
 ``warm_start`` (``include_layers``/``ignore_layers``/``finetune_layers``).
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from repro.train import OptimizerConfig, TrainerConfig
-from repro.train.config import ConfigError, from_dict
+from ninerepro.train import OptimizerConfig, TrainerConfig
+from ninerepro.train.config import ConfigError, from_dict
 
 
 @dataclass

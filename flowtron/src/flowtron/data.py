@@ -1,7 +1,7 @@
 """Flowtron's data: ``path|text|speaker`` filelists -> (log-mel, speaker row, symbol ids, attention prior).
 
 Faithful to NVIDIA/flowtron ``data.py``: the speaker table maps the training list's raw ids, sorted as strings, to
-rows (``repro.data.filelists.speaker_table``; saved with every checkpoint); text goes through ``flowtron_cleaners``
+rows (``ninerepro.data.filelists.speaker_table``; saved with every checkpoint); text goes through ``flowtron_cleaners``
 and each CMUdict word (ambiguous ones dropped) is spelled in ARPAbet with probability ``p_arpabet`` (0.5), drawn
 anew on every access, so the model sees both spellings; the mel is the Tacotron 2 front end at 22050 Hz; the
 beta-binomial prior is computed per item for the drawn text length. Batches are sorted by text length (longest
@@ -21,12 +21,12 @@ from torch.utils.data import Dataset
 
 from flowtron.attention_prior import beta_binomial_prior
 from flowtron.config import DataConfig
-from repro.audio.io import load_wav
-from repro.audio.mel import tacotron_mel
-from repro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist
-from repro.text.cmudict import CMUDict, load_cmudict
-from repro.text.sequence import text_to_sequence
-from repro.tts.loss import gate_targets
+from ninerepro.audio.io import load_wav
+from ninerepro.audio.mel import tacotron_mel
+from ninerepro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist
+from ninerepro.text.cmudict import CMUDict, load_cmudict
+from ninerepro.text.sequence import text_to_sequence
+from ninerepro.tts.loss import gate_targets
 
 
 def read_flowtron_list(path: str | Path, audio_root: str | Path | None = None) -> list[FilelistEntry]:
@@ -52,7 +52,7 @@ class TextToIds:
 
 
 FRONT_END_HOP = 256
-"""hop of the shared Tacotron 2 front end (``repro.audio.mel.tacotron_mel``) and of the vocoders"""
+"""hop of the shared Tacotron 2 front end (``ninerepro.audio.mel.tacotron_mel``) and of the vocoders"""
 
 
 def hop_stride(cfg: DataConfig) -> int:

@@ -1,13 +1,13 @@
 """``make demo-flowtron``: the whole pipeline on CPU in minutes, with the paper's claims checked in miniature.
 
-1. An embedded LibriTTS-like multispeaker eSpeak NG corpus (``repro.data.synth.tts_corpus``: 4 voices, per-
+1. An embedded LibriTTS-like multispeaker eSpeak NG corpus (``ninerepro.data.synth.tts_corpus``: 4 voices, per-
    utterance pitch offsets, ``path|text|speaker`` filelists at 22050 Hz).
 2. The tiny config with the demo's deviations (``DEMO_OVERRIDES``, below) trained twice for the same fixed
    number of steps: once as the official README's recipe (the first ``--prior-steps`` with the beta-binomial
    attention prior, then resumed without it) and once without the prior throughout, validating every
    ``--val-every`` steps, so the numbers reproduce on any machine.
 3. Claims, measured on held-out phrases:
-   (a) attention: each flow's teacher-forced alignment diagonality (``repro.tts.alignment``, reversed flows put
+   (a) attention: each flow's teacher-forced alignment diagonality (``ninerepro.tts.alignment``, reversed flows put
        back in time order) over all validation clips, scored *without* the prior (the prior alone is a perfect
        diagonal, so scoring with it shows nothing the model learned), and the step from which the mean over
        flows stayed at or above 0.8 in each run (``formed_steps``): the prior makes attention form early;
@@ -38,15 +38,15 @@ from flowtron.config import DataConfig, FlowtronConfig
 from flowtron.data import FRONT_END_HOP, TextToIds, frame_cap, load_mel, read_flowtron_list, to_vocoder_frames
 from flowtron.model import Flowtron
 from flowtron.train import run, time_ordered
-from repro.atomic import atomic_write_text
-from repro.audio.io import save_wav
-from repro.data.synth.tts_corpus import CorpusSpec, build_corpus
-from repro.envinfo import describe
-from repro.threads import pick_threads
-from repro.train import load_config
-from repro.tts.alignment import alignment_scores
-from repro.tts.vocoder import GriffinLimVocoder
-from repro.viz import markdown_table, plot_alignment
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio.io import save_wav
+from ninerepro.data.synth.tts_corpus import CorpusSpec, build_corpus
+from ninerepro.envinfo import describe
+from ninerepro.threads import pick_threads
+from ninerepro.train import load_config
+from ninerepro.tts.alignment import alignment_scores
+from ninerepro.tts.vocoder import GriffinLimVocoder
+from ninerepro.viz import markdown_table, plot_alignment
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.json"
 DEMO_OVERRIDES = (

@@ -1,6 +1,6 @@
 """Flowtron's user errors (one line, exit code 2): the toolkit's common ones plus an unservable request."""
 
 from flowtron.model import FlowtronInputError
-from repro.cli_errors import user_errors_with
+from ninerepro.cli_errors import user_errors_with
 
 user_errors = user_errors_with(FlowtronInputError)

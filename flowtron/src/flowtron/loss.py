@@ -21,7 +21,7 @@ from torch import Tensor
 
 from flowtron.ar_step import reverse_valid
 from flowtron.model import FlowtronOutput
-from repro.tts.layers import length_mask
+from ninerepro.tts.layers import length_mask
 
 
 @dataclass

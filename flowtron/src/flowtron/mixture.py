@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from repro.tts.layers import XavierConv1d, XavierLinear, length_mask
-from repro.tts.norm import MaskedInstanceNorm1d
+from ninerepro.tts.layers import XavierConv1d, XavierLinear, length_mask
+from ninerepro.tts.norm import MaskedInstanceNorm1d
 
 
 class MelEncoder(nn.Module):

@@ -21,8 +21,8 @@ from torch import Tensor, nn
 from flowtron.ar_step import ARStep, BackwardARStep
 from flowtron.config import ModelConfig
 from flowtron.mixture import GaussianMixture, MelEncoder
-from repro.tts.encoder import TextEncoder
-from repro.tts.layers import length_mask
+from ninerepro.tts.encoder import TextEncoder
+from ninerepro.tts.layers import length_mask
 
 
 class FlowtronInputError(ValueError):

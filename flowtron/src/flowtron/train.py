@@ -1,7 +1,7 @@
-"""Training Flowtron with ``repro.train.Trainer``: ``flowtron-train -c configs/ljs.json [key=value ...]``.
+"""Training Flowtron with ``ninerepro.train.Trainer``: ``flowtron-train -c configs/ljs.json [key=value ...]``.
 
 Generic machinery (torchrun/DDP, AMP with loss scaling, exact resume including the learning rate, TensorBoard,
-metrics.jsonl) is ``repro.train``'s. This module says what a step is (NLL + gate + 0.01 x attention CTC from
+metrics.jsonl) is ``ninerepro.train``'s. This module says what a step is (NLL + gate + 0.01 x attention CTC from
 ``loss.ctc_loss_start_iter`` on), what validation is (the loss on held-out clips, each flow's alignment of the
 first clip as a picture with its diagonality, and a sample from z through Griffin-Lim), how warm starts work
 (``flowtron.warm_start``), and saves the speaker table with the config so inference uses the training list's.
@@ -27,13 +27,13 @@ from flowtron.data import Batch, FlowtronDataset, TextToIds, collate, read_flowt
 from flowtron.loss import flowtron_losses
 from flowtron.model import Flowtron
 from flowtron.warm_start import freeze_all_but, warm_start
-from repro.data.filelists import speaker_table
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.cli import train_main
-from repro.tts.alignment import alignment_scores
-from repro.tts.vocoder import GriffinLimVocoder
-from repro.viz.matrices import alignment_image
+from ninerepro.data.filelists import speaker_table
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
+from ninerepro.train.cli import train_main
+from ninerepro.tts.alignment import alignment_scores
+from ninerepro.tts.vocoder import GriffinLimVocoder
+from ninerepro.viz.matrices import alignment_image
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class Validator:
 
     @torch.no_grad()
     def __call__(self, model: nn.Module) -> dict[str, float]:
-        from repro.train.transfer import move_to_device
+        from ninerepro.train.transfer import move_to_device
 
         device = next(model.parameters()).device
         total, count, first = 0.0, 0, None

@@ -12,7 +12,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from repro.lm.cli import add_backend_args, add_common, run_command
+from ninerepro.lm.cli import add_backend_args, add_common, run_command
 
 
 def _settings(p: argparse.ArgumentParser) -> None:
@@ -73,7 +73,7 @@ def add_serve(sub) -> None:
 
 def load_run_config(args: argparse.Namespace):
     from knowledge_dialogue.config import RunConfig
-    from repro.train.config import load_config
+    from ninerepro.train.config import load_config
 
     return load_config(RunConfig, args.config, list(args.overrides))
 
@@ -102,7 +102,7 @@ def make_replier(args: argparse.Namespace):
     from knowledge_dialogue.data import read_samples
     from knowledge_dialogue.runner import EMBEDDED
     from knowledge_dialogue.server import Replier
-    from repro.lm import runs
+    from ninerepro.lm import runs
 
     cfg = load_run_config(args)
     train = read_samples(args.train or EMBEDDED / "train.json")

@@ -1,4 +1,4 @@
-"""Run settings as one dataclass, loaded from ``configs/*.json`` plus ``key=value`` overrides (repro.train.config).
+"""Run settings as one dataclass, loaded from ``configs/*.json`` plus ``key=value`` overrides (ninerepro.train.config).
 
 Defaults are the official MSDP values (NVIDIA/Megatron-LM 164204cd, ``tasks/msdp/`` and
 ``examples/academic_paper_scripts/msdp/``; ``configs/msdp_official.json`` cites each). Ours: the default
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from repro.train.config import ConfigError
+from ninerepro.train.config import ConfigError
 
 RETRIEVERS = ("dense", "bm25")
 ORDERS = ("descending", "ascending")

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro.atomic import atomic_write_text
-from repro.data.filelists import DataFormatError, numbered_lines
+from ninerepro.atomic import atomic_write_text
+from ninerepro.data.filelists import DataFormatError, numbered_lines
 
 __all__ = [
     "NO_KNOWLEDGE",

@@ -24,7 +24,7 @@ from knowledge_dialogue.pipeline import STAGE_FILES
 from knowledge_dialogue.report import write_report
 from knowledge_dialogue.runner import EMBEDDED, run_pipeline
 from knowledge_dialogue.tokens import tokenized
-from repro.lm import runs
+from ninerepro.lm import runs
 
 PAPER = ("MSDP beats single-stage prompting: WoW seen F1 17.57 vs 14.16, KF1 22.95 vs 11.01; unseen F1 16.00 vs "
          "14.07, KF1 16.57 vs 11.34 (357M LM)")
@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from repro.envinfo import describe
-    from repro.lm import build_backend
-    from repro.lm.retrieval import HFMeanPoolEncoder
+    from ninerepro.envinfo import describe
+    from ninerepro.lm import build_backend
+    from ninerepro.lm.retrieval import HFMeanPoolEncoder
 
     torch.set_num_threads(args.threads)
     start = time.perf_counter()

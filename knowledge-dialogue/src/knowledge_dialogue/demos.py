@@ -68,11 +68,11 @@ class _Scorer:
         if not texts:
             return
         if self.kind == "bm25":
-            from repro.lm.retrieval import BM25Retriever
+            from ninerepro.lm.retrieval import BM25Retriever
 
             self.bm25 = BM25Retriever(texts).bm25
             return
-        from repro.lm.retrieval import HFMeanPoolEncoder, cached_embeddings
+        from ninerepro.lm.retrieval import HFMeanPoolEncoder, cached_embeddings
 
         self.encoder = encoder or HFMeanPoolEncoder(cfg.encoder, pooling=cfg.pooling, normalize=cfg.normalize,
                                                     device=device)
@@ -83,7 +83,7 @@ class _Scorer:
         if self.n == 0:
             return np.zeros((len(queries), 0))
         if self.kind == "bm25":
-            from repro.lm.retrieval import _bm25_tokens
+            from ninerepro.lm.retrieval import _bm25_tokens
 
             return np.stack([self.bm25.get_scores(_bm25_tokens(q)) for q in queries])
         q = np.asarray(self.encoder.encode(list(queries)), dtype=np.float32)  # [Q, D]

@@ -4,7 +4,7 @@ Wizard of Wikipedia (``wizard_of_wikipedia.tgz``: ``train.json``, ``test_random_
 ``test_topic_split.json`` = unseen) and Wizard of Internet (``wizard_of_internet.tgz``: ``test.jsonl``), from
 the ParlAI download server as its ``tasks/*/build.py`` name them. Preparation runs the official preprocessing
 (:mod:`knowledge_dialogue.data`) and writes, per split, ``<root>/<name>/<split>.tsv`` and its knowledge and
-response reference files. Downloads resume and every output is written atomically (``repro.data.datasets``).
+response reference files. Downloads resume and every output is written atomically (``ninerepro.data.datasets``).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _release_dir(extracted: Path, name: str) -> Path:
 
 
 def fetch(name: str, root: Path, base_url: str = PARLAI) -> list[Path]:
-    from repro.data.datasets.download import download
-    from repro.data.datasets.extract import extract
+    from ninerepro.data.datasets.download import download
+    from ninerepro.data.datasets.extract import extract
 
     archive = root / name / "raw" / Path(ARCHIVES[name]).name
     download(f"{base_url}/{ARCHIVES[name]}", archive)

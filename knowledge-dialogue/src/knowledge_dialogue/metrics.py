@@ -2,7 +2,7 @@
 
 :func:`f1` and :func:`corpus_f1` return fractions (precision, recall, F1); :func:`score_files` reads files as
 the official evaluator does (lines stripped, ``<|endoftext|>`` removed from guesses, a reference line
-``no_passages_used`` read as empty and so skipped). The implementation lives in :mod:`repro.metrics.dialogue`.
+``no_passages_used`` read as empty and so skipped). The implementation lives in :mod:`ninerepro.metrics.dialogue`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from knowledge_dialogue.data import NO_KNOWLEDGE
 from knowledge_dialogue.prompts import EOT
-from repro.metrics.dialogue import bleu_1_to_4, corpus_unigram_f1, normalize_parlai, rouge_l, unigram_f1
+from ninerepro.metrics.dialogue import bleu_1_to_4, corpus_unigram_f1, normalize_parlai, rouge_l, unigram_f1
 
 __all__ = ["corpus_f1", "f1", "generation_scores", "normalize_parlai", "read_guesses", "read_references",
            "score_files"]

@@ -1,4 +1,4 @@
-"""The two MSDP stages and the single-stage baseline, each a resumable :class:`repro.lm.JsonlStore`.
+"""The two MSDP stages and the single-stage baseline, each a resumable :class:`ninerepro.lm.JsonlStore`.
 
 Records are keyed by the test item's row index. A rerun generates only what a store lacks; each store's
 fingerprint holds every setting that shapes its text (model, decoding, demonstrations, tokeniser mode, a hash
@@ -15,8 +15,8 @@ from pathlib import Path
 from knowledge_dialogue import prompts, tokens
 from knowledge_dialogue.config import DecodeConfig, RunConfig
 from knowledge_dialogue.data import Sample
-from repro.lm import Generation, JsonlStore, LMBackend, Sampling
-from repro.lm.runs import TokenCounter, fit_demos, run_jobs
+from ninerepro.lm import Generation, JsonlStore, LMBackend, Sampling
+from ninerepro.lm.runs import TokenCounter, fit_demos, run_jobs
 
 STAGE_FILES = ("stage1_knowledge.jsonl", "stage2_responses.jsonl", "baseline_responses.jsonl")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from knowledge_dialogue.data import NO_KNOWLEDGE, Sample
 from knowledge_dialogue.metrics import corpus_f1, generation_scores
 from knowledge_dialogue.tokens import tokenized
-from repro.atomic import atomic_write_text
-from repro.lm import JsonlStore
+from ninerepro.atomic import atomic_write_text
+from ninerepro.lm import JsonlStore
 
 
 def _column(store: JsonlStore, n: int, field: str) -> list[str]:
@@ -41,7 +41,7 @@ def score_run(tests: Sequence[Sample], knowledge: JsonlStore | None, responses: 
 
 
 def write_report(result: dict, out_dir: str | Path, header: dict[str, str] | None = None) -> dict[str, Path]:
-    from repro.viz import markdown_table
+    from ninerepro.viz import markdown_table
 
     out = Path(out_dir)
     lines = [f"- {k}: {v}" for k, v in (header or {}).items()]

@@ -19,9 +19,9 @@ from knowledge_dialogue.data import Sample, read_samples
 from knowledge_dialogue.demos import Stage1Selector, select_stage2
 from knowledge_dialogue.pipeline import STAGE_FILES, Pipeline, rows_hash
 from knowledge_dialogue.report import score_run, write_report
-from repro.atomic import atomic_write_text
-from repro.lm import LMBackend, runs
-from repro.train.config import from_dict, to_dict
+from ninerepro.atomic import atomic_write_text
+from ninerepro.lm import LMBackend, runs
+from ninerepro.train.config import from_dict, to_dict
 
 EMBEDDED = Path(__file__).resolve().parents[2] / "data" / "dialogues"
 DATASETS = {"wow": ("test_seen", "test_unseen", "train"), "woi": ("test",), "demo": ("test_seen", "test_unseen")}
@@ -74,7 +74,7 @@ def run_pipeline(backend: LMBackend, model_id: str, cfg: RunConfig, tests: list[
 
 
 def execute(args: argparse.Namespace, cfg: RunConfig) -> int:
-    from repro.envinfo import describe
+    from ninerepro.envinfo import describe
 
     out = Path(args.out)
     runs.check_out_dir(out, args.resume, args.fresh, STAGE_FILES)

@@ -19,7 +19,7 @@ from knowledge_dialogue.config import RunConfig
 from knowledge_dialogue.data import Sample
 from knowledge_dialogue.demos import Stage1Selector, select_stage2
 from knowledge_dialogue.pipeline import Pipeline
-from repro.lm import LMBackend, LMError, runs
+from ninerepro.lm import LMBackend, LMError, runs
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20

@@ -14,7 +14,7 @@ import argparse
 import logging
 import sys
 
-from repro.train import CheckpointError
+from ninerepro.train import CheckpointError
 from reprover.data import STRATEGIES, BenchmarkFormatError
 from reprover.env.types import EnvironmentUnavailableError
 from reprover.retrieval.cli import add_subcommands as add_retrieval_subcommands
@@ -67,7 +67,7 @@ def add_prove(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repl-project", default=None, help="--env repl: the Lean project the theorems' files live in")
     p.add_argument("--generator", default="oracle",
                    help="'oracle' (recorded human tactics), 'fixed' (with --tactic), lm:BACKEND:MODEL (an "
-                   "OpenAI-compatible server, vLLM or HF through repro.lm, e.g. lm:openai:gpt-4), "
+                   "OpenAI-compatible server, vLLM or HF through ninerepro.lm, e.g. lm:openai:gpt-4), "
                    "py:MODULE:FACTORY, or a model: "
                    "our export/run folder/checkpoint, or a Hugging Face folder or hub id (e.g. "
                    "kaiyuy/leandojo-lean4-tacgen-byt5-small)")

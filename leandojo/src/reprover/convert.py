@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from repro.train import CheckpointError
+from ninerepro.train import CheckpointError
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 IGNORED_FOR_RETRIEVER = ("decoder.", "lm_head.")

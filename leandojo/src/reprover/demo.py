@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from repro.envinfo import describe
+from ninerepro.envinfo import describe
 
 LEANDOJO = Path(__file__).resolve().parents[2]
 FIXTURE = LEANDOJO / "tests" / "fixtures" / "leandojo_benchmark_4"
@@ -102,7 +102,7 @@ def prepare_data(args: argparse.Namespace) -> tuple[Path, str, dict]:
 
 
 def train_models(args: argparse.Namespace, data: Path) -> dict[str, Path]:
-    from repro.train import load_config
+    from ninerepro.train import load_config
     from reprover.generation.config import GeneratorRunConfig
     from reprover.retrieval.config import RetrieverRunConfig
     from reprover.training.generator import train_generator
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     proving = prove_rows(args, data, env, env_options, models)
     print(f"[demo] proved in {time.time() - t_prove:.0f} s", flush=True)
     table = render(args, retrieval, proving, time.time() - start)
-    from repro.atomic import atomic_write_text
+    from ninerepro.atomic import atomic_write_text
 
     atomic_write_text(args.out / "results.md", table)
     print(table)

@@ -1,6 +1,6 @@
 """Load a Mellotron from any of the files users have: ours, an official training checkpoint, the published one.
 
-* ours (``repro.train`` format): the config is inside;
+* ours (``ninerepro.train`` format): the config is inside;
 * official training checkpoints ``{'state_dict', 'optimizer', 'learning_rate', 'iteration'}`` and the published
   ``mellotron_libritts.pt`` (read through ``['state_dict']``): they carry no config, so the official defaults
   are used, with the symbol and speaker table sizes read off the tensors; ``hparams`` (a dict or a JSON file with
@@ -22,8 +22,8 @@ import torch
 
 from mellotron.config import MODEL_KEYS, OFFICIAL_NON_MODEL_KEYS, MellotronModelConfig
 from mellotron.model import Mellotron
-from repro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
-from repro.train.config import from_dict
+from ninerepro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
+from ninerepro.train.config import from_dict
 
 PREFIXES = ("module.", "_orig_mod.")
 

@@ -26,9 +26,9 @@ from mellotron.config import MellotronDataConfig
 from mellotron.errors import user_errors
 from mellotron.infer import Synthesis, mix, reference, sing, speak, text_ids, transfer
 from mellotron.model import MellotronInputError
-from repro.audio.io import save_wav
-from repro.tts.vocoder import make_vocoder
-from repro.viz import plot_alignment
+from ninerepro.audio.io import save_wav
+from ninerepro.tts.vocoder import make_vocoder
+from ninerepro.viz import plot_alignment
 
 
 def parse_style(value: str, data: MellotronDataConfig) -> torch.Tensor | int:

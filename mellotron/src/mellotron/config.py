@@ -1,7 +1,7 @@
 """Mellotron configuration. The model section uses the official ``hparams.py`` names (NVIDIA/mellotron d5362cc)
 field for field, so a user's hparams dict or an official training config maps onto it without translation.
 
-Mellotron's model hyperparameters extend Tacotron 2's (``repro.tts.Tacotron2Config``): the text encoder, decoder,
+Mellotron's model hyperparameters extend Tacotron 2's (``ninerepro.tts.Tacotron2Config``): the text encoder, decoder,
 attention and postnet sizes are inherited unchanged, and only the conditioning (speakers, GST, F0) is added.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
-from repro.train import OptimizerConfig, TrainerConfig
-from repro.tts import Tacotron2Config
-from repro.tts.encoder import ConvMode
+from ninerepro.train import OptimizerConfig, TrainerConfig
+from ninerepro.tts import Tacotron2Config
+from ninerepro.tts.encoder import ConvMode
 
 
 @dataclass
@@ -22,7 +22,7 @@ class MellotronModelConfig(Tacotron2Config):
     n_symbols: int = 185
     """len(text.symbols): Flowtron/Mellotron's 101 characters + 84 ARPAbet symbols"""
     encoder_conv_mode: ConvMode = "per_utterance"
-    """the official Mellotron runs the encoder convs one utterance at a time (see repro.tts.encoder)"""
+    """the official Mellotron runs the encoder convs one utterance at a time (see ninerepro.tts.encoder)"""
     n_frames_per_step: int = 1
     """only 1 is supported, officially as here"""
     prenet_f0_n_layers: int = 1

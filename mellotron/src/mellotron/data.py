@@ -1,7 +1,7 @@
 """Mellotron's data: ``path|text|speaker`` filelists -> (symbol ids, log-mel, speaker index, F0) per clip.
 
 Faithful to NVIDIA/mellotron ``data_utils.py``: the speaker table maps the *training* list's raw ids, sorted as
-strings (``repro.data.filelists.speaker_table``), to 0..N-1 (validation and inference must reuse it, so it is saved
+strings (``ninerepro.data.filelists.speaker_table``), to 0..N-1 (validation and inference must reuse it, so it is saved
 with every model); text goes through Mellotron's own text path with CMUdict at p_arpabet 1.0; the mel is the
 Tacotron 2 front end; F0 is YIN with frames of 1024, hop 256, 80-880 Hz, threshold 0.25, one value per mel frame
 (0 = unvoiced). Batches are sorted by text length (longest first) and zero-padded; the gate target is 1 from each
@@ -20,13 +20,13 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from mellotron.config import MellotronDataConfig
-from repro.audio.io import load_wav
-from repro.audio.mel import tacotron_mel
-from repro.audio.pitch import yin
-from repro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist
-from repro.text.cmudict import CMUDict, load_cmudict
-from repro.text.mellotron_compat import mellotron_text_to_sequence
-from repro.tts.loss import gate_targets
+from ninerepro.audio.io import load_wav
+from ninerepro.audio.mel import tacotron_mel
+from ninerepro.audio.pitch import yin
+from ninerepro.data.filelists import FLOWTRON_FIELDS, DataFormatError, FilelistEntry, read_filelist
+from ninerepro.text.cmudict import CMUDict, load_cmudict
+from ninerepro.text.mellotron_compat import mellotron_text_to_sequence
+from ninerepro.tts.loss import gate_targets
 
 
 def read_mellotron_list(path: str | Path, audio_root: str | Path | None = None) -> list[FilelistEntry]:

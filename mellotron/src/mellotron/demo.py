@@ -1,13 +1,13 @@
 """``make demo-mellotron``: the whole pipeline on CPU in minutes, with the paper's claims checked in miniature.
 
-1. An embedded multispeaker eSpeak NG corpus with per-utterance pitch variation (``repro.data.synth.tts_corpus``).
+1. An embedded multispeaker eSpeak NG corpus with per-utterance pitch variation (``ninerepro.data.synth.tts_corpus``).
 2. The tiny config trained for a fixed number of steps (``--steps``, default 700), so the numbers reproduce.
 3. On held-out phrases of training speakers:
-   (a) attention: the teacher-forced alignment's diagonality and focus (``repro.tts.alignment``), with a PNG;
+   (a) attention: the teacher-forced alignment's diagonality and focus (``ninerepro.tts.alignment``), with a PNG;
    (b) pitch conditioning, the paper's central claim: with the source F0 given, the synthesised F0 follows it.
        Each clip is synthesised with the source rhythm twice, with its F0 and with F0 zeros (no pitch, the
        official way to run without one); both are vocoded with Griffin-Lim and their YIN F0 is compared with
-       the source contour by GPE and FFE (``repro.metrics``). The source mel through the same vocoder gives the
+       the source contour by GPE and FFE (``ninerepro.metrics``). The source mel through the same vocoder gives the
        floor the vocoder itself allows;
    (c) rhythm transfer: the synthesis has exactly the source's frame count.
 4. ``report.md`` says which claims held, with timings and the environment. A rerun starts fresh (``--resume``
@@ -31,15 +31,15 @@ from mellotron.config import MellotronConfig
 from mellotron.data import TextToIds, f0_contour, mel_and_f0, read_mellotron_list
 from mellotron.infer import source_alignment
 from mellotron.train import run
-from repro.atomic import atomic_write_text
-from repro.data.synth.tts_corpus import CorpusSpec, build_corpus
-from repro.envinfo import describe
-from repro.metrics import ffe, gpe
-from repro.threads import pick_threads
-from repro.train import load_config
-from repro.tts.alignment import alignment_scores
-from repro.tts.vocoder import GriffinLimVocoder
-from repro.viz import markdown_table, plot_alignment, plot_loss_curves
+from ninerepro.atomic import atomic_write_text
+from ninerepro.data.synth.tts_corpus import CorpusSpec, build_corpus
+from ninerepro.envinfo import describe
+from ninerepro.metrics import ffe, gpe
+from ninerepro.threads import pick_threads
+from ninerepro.train import load_config
+from ninerepro.tts.alignment import alignment_scores
+from ninerepro.tts.vocoder import GriffinLimVocoder
+from ninerepro.viz import markdown_table, plot_alignment, plot_loss_curves
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.json"
 DIAGONAL_HELD = 0.8  # (a) holds when the mean diagonal score reaches this
@@ -87,7 +87,7 @@ def evaluate(model, cfg: MellotronConfig, out: Path) -> tuple[list[dict], dict]:
 
 
 def plot_contours(contours: dict[str, np.ndarray], path: Path) -> None:
-    from repro.viz._figure import new_figure, save_figure
+    from ninerepro.viz._figure import new_figure, save_figure
 
     fig = new_figure(8, 3)
     ax = fig.add_subplot(1, 1, 1)

@@ -21,7 +21,7 @@ from torch import Tensor
 from mellotron.config import MellotronDataConfig
 from mellotron.data import TextToIds, mel_and_f0
 from mellotron.model import Mellotron, MellotronInputError
-from repro.text.sequence import UnknownSymbolWarning
+from ninerepro.text.sequence import UnknownSymbolWarning
 
 
 @dataclass

@@ -3,7 +3,7 @@ speaker embedding, and whose decoder reads the F0 of the frame it predicts.
 
 Each encoder token's memory is [text encoding (512) ; style (256) ; speaker (128)], so one multispeaker model
 can take its style from a reference, its pitch from an F0 contour and its rhythm from an alignment. The
-building blocks are ``repro.tts``'s; parameter names equal NVIDIA/mellotron's, so its checkpoints load as they
+building blocks are ``ninerepro.tts``'s; parameter names equal NVIDIA/mellotron's, so its checkpoints load as they
 are. The call signatures mirror the official ones (with the tuple unpacked), so notebooks port line by line.
 """
 
@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from mellotron.config import MellotronModelConfig
 from mellotron.gst import GST
-from repro.tts.decoder import Decoder
-from repro.tts.tacotron2 import PrenetDropoutSwitch, finish, postnet, symbol_embedding, text_encoder
+from ninerepro.tts.decoder import Decoder
+from ninerepro.tts.tacotron2 import PrenetDropoutSwitch, finish, postnet, symbol_embedding, text_encoder
 
 log = logging.getLogger(__name__)
 Outputs = tuple[Tensor, Tensor, Tensor, Tensor]  # mel, mel_postnet, gate logits, alignments
@@ -46,7 +46,7 @@ class Mellotron(PrenetDropoutSwitch, nn.Module):
         if bad:
             raise MellotronInputError(f"speaker id(s) {bad} outside 0..{self.cfg.n_speakers - 1}: this model has "
                                       f"{self.cfg.n_speakers} speakers (ids index the training filelist's sorted "
-                                      "speaker table; see repro.data.filelists.speaker_table)")
+                                      "speaker table; see ninerepro.data.filelists.speaker_table)")
 
     def style(self, style: Tensor | int | None, batch: int) -> Tensor | None:
         """[B, 1, E] style embeddings from a reference mel [B, 80, T] or a GST token index; None without GST."""

@@ -46,8 +46,8 @@ import torch
 from torch import Tensor
 
 from mellotron.model import MellotronInputError
-from repro.text.cmudict import CMUDict, load_cmudict
-from repro.text.sequence import encode_symbols
+from ninerepro.text.cmudict import CMUDict, load_cmudict
+from ninerepro.text.sequence import encode_symbols
 
 log = logging.getLogger(__name__)
 

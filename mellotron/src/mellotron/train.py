@@ -1,6 +1,6 @@
-"""Training Mellotron with ``repro.train.Trainer``: ``python train.py -c configs/mellotron.json [key=value ...]``.
+"""Training Mellotron with ``ninerepro.train.Trainer``: ``python train.py -c configs/mellotron.json [key=value ...]``.
 
-Generic machinery (torchrun/DDP, AMP, exact resume, TensorBoard, metrics.jsonl) is ``repro.train``'s. This module
+Generic machinery (torchrun/DDP, AMP, exact resume, TensorBoard, metrics.jsonl) is ``ninerepro.train``'s. This module
 says what a step is (the Tacotron 2 loss of a teacher-forced batch), what validation is (the loss on held-out
 clips, plus an alignment picture and its diagonality in TensorBoard), how a warm start works (official or our
 checkpoint, ``warm_start.ignore_layers`` left at their fresh initialisation: the maintainers' recipe trains a
@@ -25,14 +25,14 @@ from mellotron.config import MellotronConfig
 from mellotron.data import Batch, MellotronDataset, TextToIds, collate, read_mellotron_list
 from mellotron.model import Mellotron
 from mellotron.warm_start import warm_start
-from repro.data.filelists import speaker_table
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.cli import train_main
-from repro.tts.alignment import alignment_scores
-from repro.tts.loss import guided_attention_loss, tacotron2_loss
-from repro.tts.vocoder import GriffinLimVocoder
-from repro.viz.matrices import alignment_image
+from ninerepro.data.filelists import speaker_table
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
+from ninerepro.train.cli import train_main
+from ninerepro.tts.alignment import alignment_scores
+from ninerepro.tts.loss import guided_attention_loss, tacotron2_loss
+from ninerepro.tts.vocoder import GriffinLimVocoder
+from ninerepro.viz.matrices import alignment_image
 
 log = logging.getLogger(__name__)
 StepFn = Callable[[nn.Module, Batch], StepOutput]
@@ -69,7 +69,7 @@ class Validator:
 
     @torch.no_grad()
     def __call__(self, model: nn.Module) -> dict[str, float]:
-        from repro.train.transfer import move_to_device
+        from ninerepro.train.transfer import move_to_device
 
         device = next(model.parameters()).device
         total, count, first = 0.0, 0, None

@@ -15,7 +15,7 @@ from pathlib import Path
 from torch import nn
 
 from mellotron.checkpoint import read_file, strip_prefixes
-from repro.train.checkpoint import FORMAT, CheckpointError
+from ninerepro.train.checkpoint import FORMAT, CheckpointError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Starting weights of a run: a dense checkpoint as is, upcycled into the configured MoE, or an MoE that
 ``upcycle upcycle`` already wrote.
 
-Sources: our checkpoints (repro format, written by ``train.py`` or ``upcycle upcycle``), which carry the
+Sources: our checkpoints (ninerepro format, written by ``train.py`` or ``upcycle upcycle``), which carry the
 config they were trained with, or a Hugging Face folder that ``upcycling.hf.ours.load_hf`` reads (Llama,
 Nemotron, Mixtral, Qwen2-MoE). The source's model shape is compared with the run's ``model`` section before
 any tensor is used; a mismatch names both values.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from repro.atomic import atomic_save
-from repro.train import load_checkpoint
-from repro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, versions
-from repro.train.config import from_dict
+from ninerepro.atomic import atomic_save
+from ninerepro.train import load_checkpoint
+from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, versions
+from ninerepro.train.config import from_dict
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.upcycle import upcycle_state_dict
 
@@ -54,7 +54,7 @@ def read_source(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], GPTCo
     try:
         state = load_checkpoint(p)
     except CheckpointError as e:
-        reason = str(e)  # repro's hint names a convert.py, which upcycling does not have: replace it
+        reason = str(e)  # ninerepro's hint names a convert.py, which upcycling does not have: replace it
         for hint in (" It is truncated", "; convert it with", "; official checkpoints"):
             reason = reason.split(hint)[0]
         raise ValueError(f"{reason.rstrip('.')}; expected {SOURCES_HELP}") from None
@@ -93,7 +93,7 @@ def initial_state(path: str | os.PathLike, cfg: GPTConfig, moe: MoEConfig | None
 
 def upcycle_checkpoint_file(dense: str, out: str, notation: str, *, router_order: str, weight_scaling: bool,
                             seed: int = 0, glu_scaling: str = "paper", overwrite: bool = False) -> str:
-    """`upcycle upcycle`: write the MoE version of a dense source as a repro checkpoint that ``--init-from``
+    """`upcycle upcycle`: write the MoE version of a dense source as a ninerepro checkpoint that ``--init-from``
     takes (``train.py --init-from OUT`` with the same MoE section starts from it)."""
     target = Path(out)
     if target.is_dir():

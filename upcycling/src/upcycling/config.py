@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from repro.train import TrainerConfig
+from ninerepro.train import TrainerConfig
 
 Activation = Literal["squared_relu", "swiglu", "gelu"]
 Norm = Literal["rmsnorm", "layernorm", "layernorm1p"]
@@ -135,7 +135,7 @@ class MoEConfig:
                 f"moe.num_experts, moe.topk and moe.granularity must be >= 1, got "
                 f"{self.num_experts}, {self.topk}, {self.granularity}"
             )
-        # plain str + these checks, not Literal: repro's loader reports a failed Optional[MoEConfig] section
+        # plain str + these checks, not Literal: ninerepro's loader reports a failed Optional[MoEConfig] section
         # without the inner reason, and these messages must name the valid choices
         self.router_order = ROUTER_SPELLINGS.get(self.router_order, self.router_order)  # softmax-topk too
         if self.router_order not in get_args(RouterOrder):

@@ -2,7 +2,7 @@
 
 Why random windows and a counter-based RNG: the corpus is one long token stream, so a batch is any set of
 ``seq_len + 1``-token windows. Batch ``b`` of epoch ``e`` draws its window starts from a generator seeded
-with (seed, e, b) and each rank takes its own slice, so a run resumed at batch ``b`` (repro's Trainer calls
+with (seed, e, b) and each rank takes its own slice, so a run resumed at batch ``b`` (ninerepro's Trainer calls
 ``set_epoch``/``set_start``) sees exactly the batches an uninterrupted run would, under any world size
 that keeps the global batch.
 """

@@ -7,7 +7,7 @@ was most of a 50 s test on the shared 2 cores).
 
 Both leave through ``_leave`` after a barrier: the work is on disk and every rank is past it, and gloo's C++
 teardown (``destroy_process_group`` followed by interpreter exit) intermittently aborts a finished rank with
-SIGABRT on a loaded machine ("terminate called without an active exception"; the same failure repro's toy
+SIGABRT on a loaded machine ("terminate called without an active exception"; the same failure ninerepro's toy
 FSDP test had), which the parent reports as a failed rank although training succeeded.
 """
 
@@ -36,7 +36,7 @@ def _leave() -> None:
 
 
 def _fail() -> None:
-    from repro.train import close_distributed
+    from ninerepro.train import close_distributed
 
     close_distributed()
 
@@ -46,7 +46,7 @@ def sharded_load_worker(rank: int, world: int, port: int, run_json: str, dense: 
     parameter's local shard size and the logits on fixed tokens to ``out/rank{rank}.pt``."""
     import torch.distributed as dist
 
-    from repro.train.config import from_dict
+    from ninerepro.train.config import from_dict
     from upcycling.config import RunConfig
     from upcycling.sharded import LazyUpcycledSource, build_sharded
 
@@ -74,7 +74,7 @@ def sharded_load_worker(rank: int, world: int, port: int, run_json: str, dense: 
 def train_worker(rank: int, world: int, port: int, run_json: str, run_dir: str) -> None:
     """``upcycling.train.run`` on one of ``world`` gloo ranks; saves the final step (and, on rank 0, the full
     trained weights gathered from the FSDP shards) to ``run_dir/rank{rank}.pt``."""
-    from repro.train.config import from_dict
+    from ninerepro.train.config import from_dict
     from upcycling.config import RunConfig
     from upcycling.train import run
 

@@ -3,7 +3,7 @@
 Stages: (1) data — byte-level tokens of the Python standard library; (2) pretrain a small dense GPT;
 (3) continue from its final checkpoint for the same number of added tokens in every arm; (4) report —
 a markdown table and loss-curve PNGs under ``out_dir``. A finished run leaves ``done.json`` in its folder
-and is skipped on re-run; a cut-off run resumes from its checkpoint (repro's Trainer). The demo is the
+and is skipped on re-run; a cut-off run resumes from its checkpoint (ninerepro's Trainer). The demo is the
 first two arms of the full suite with identical configs, so `make reproduce` after `make demo` reuses them.
 
 Arms (paper §3): the reference arm is E8G1T2, softmax-then-topK, weight scaling, LR reset to
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import torch
 
-from repro.atomic import atomic_write_text
-from repro.train import load_config
-from repro.viz import loss_curves_figure, markdown_table, read_metrics_jsonl, save_figure
+from ninerepro.atomic import atomic_write_text
+from ninerepro.train import load_config
+from ninerepro.viz import loss_curves_figure, markdown_table, read_metrics_jsonl, save_figure
 from upcycling.config import MoEConfig, RunConfig
 
 log = logging.getLogger(__name__)

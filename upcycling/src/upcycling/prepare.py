@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from repro.atomic import atomic_open, atomic_write_text
+from ninerepro.atomic import atomic_open, atomic_write_text
 
 log = logging.getLogger(__name__)
 

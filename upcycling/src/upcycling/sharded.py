@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from repro.train.checkpoint import FORMAT
+from ninerepro.train.checkpoint import FORMAT
 from upcycling.checkpoints import check_same_model, read_checkpoint_configs
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.model import GPT, Rotary, build_model

@@ -1,4 +1,4 @@
-"""Training a dense or MoE GPT with repro's Trainer (DDP under torchrun, FSDP2 with train.fsdp=true).
+"""Training a dense or MoE GPT with ninerepro's Trainer (DDP under torchrun, FSDP2 with train.fsdp=true).
 
 The paper's two LR recipes are plain schedule configs: *reset* = ``optimizer.lr`` at the pretraining
 peak with ``schedule.name=cosine`` (``min_lr_ratio`` down to the pretraining minimum); *constant* =
@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from repro.train import StepOutput, Trainer, init_distributed
-from repro.train.checkpoint import find_latest_valid
+from ninerepro.train import StepOutput, Trainer, init_distributed
+from ninerepro.train.checkpoint import find_latest_valid
 from upcycling.checkpoints import initial_state, read_checkpoint_configs
 from upcycling.config import RunConfig
 from upcycling.data import TokenFile, train_loader, val_batches
@@ -98,7 +98,7 @@ def uses_sharded_init(cfg: RunConfig, run_dir: Path, distributed: bool) -> bool:
 
 def build_for_run(cfg: RunConfig, run_dir: Path, env) -> GPT:
     """The model a run trains, already FSDP2-sharded (bf16 mixed precision) when ``train.fsdp`` is on."""
-    from repro.train.precision import resolve_precision
+    from ninerepro.train.precision import resolve_precision
     from upcycling.sharded import LazyUpcycledSource, build_sharded, fsdp_shard
 
     precision = resolve_precision(cfg.train.precision, env.device)
@@ -111,7 +111,7 @@ def build_for_run(cfg: RunConfig, run_dir: Path, env) -> GPT:
     else:
         model = build_model_for_run(cfg, run_dir)
         if cfg.train.fsdp and env.is_distributed:
-            fsdp_shard(model.to(env.device), precision)  # repro's wrap_model leaves sharded modules alone
+            fsdp_shard(model.to(env.device), precision)  # ninerepro's wrap_model leaves sharded modules alone
     model.layers.checkpointing = cfg.scale.activation_checkpointing
     return model
 

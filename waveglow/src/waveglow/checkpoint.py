@@ -1,6 +1,6 @@
 """Reading any WaveGlow checkpoint: for synthesis (``load_checkpoint``) or to train on (``load_training_state``).
 
-Our files (repro.train checkpoints, or ``waveglow-convert`` output) carry their config, so the model is
+Our files (ninerepro.train checkpoints, or ``waveglow-convert`` output) carry their config, so the model is
 built from it; official NVIDIA files (pickled ``glow.WaveGlow``, DLE ``{'state_dict'}``) are converted on the
 fly by ``convert.py``. Wrapper prefixes (``module.``, ``module.1.``, ``_orig_mod.``) are removed first.
 
@@ -21,8 +21,8 @@ from typing import Any, Literal, overload
 import torch
 from torch import Tensor
 
-from repro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
-from repro.train.config import ConfigError, from_dict
+from ninerepro.train.checkpoint import FORMAT, CheckpointError, check_state_dict
+from ninerepro.train.config import ConfigError, from_dict
 from waveglow.config import WaveGlowConfig, WaveGlowModelConfig
 from waveglow.model import WaveGlow
 from waveglow.official_format import convert_official, official_config

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from repro.train import OptimizerConfig, TrainerConfig
+from ninerepro.train import OptimizerConfig, TrainerConfig
 
 
 @dataclass
@@ -136,7 +136,7 @@ class WaveGlowLossConfig:
 
 
 def _official_train() -> TrainerConfig:
-    """The official recipe in repro.train terms (train_config of config.json)."""
+    """The official recipe in ninerepro.train terms (train_config of config.json)."""
     return TrainerConfig(
         max_steps=580_000,  # paper: 580k iterations (the official script loops for 100000 epochs instead)
         precision="auto",  # train_config.fp16_run=true; auto = bf16 where supported, else fp16 + GradScaler
@@ -149,7 +149,7 @@ def _official_train() -> TrainerConfig:
 
 @dataclass
 class WaveGlowConfig:
-    """Everything one WaveGlow run needs; ``configs/*.json`` load into this via repro.train.load_config."""
+    """Everything one WaveGlow run needs; ``configs/*.json`` load into this via ninerepro.train.load_config."""
 
     model: WaveGlowModelConfig = field(default_factory=WaveGlowModelConfig)
     data: WaveGlowDataConfig = field(default_factory=WaveGlowDataConfig)

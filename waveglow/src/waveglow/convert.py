@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from repro.atomic import atomic_save
-from repro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, versions
-from repro.train.config import to_dict
+from ninerepro.atomic import atomic_save
+from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, CheckpointError, versions
+from ninerepro.train.config import to_dict
 from waveglow.checkpoint import TrainingState, load_training_state
 from waveglow.config import WaveGlowModelConfig
 from waveglow.official_format import convert_official, official_config, to_official_state_dict

@@ -3,7 +3,7 @@
 WaveGlow learns p(audio | mel) on short windows (16000 samples in the official recipe), so every clip
 is cut to ``segment_length`` samples (a random window for training, a fixed one for validation; clips
 that are shorter are zero-padded at the end) and the mel is computed from that very window, on the fly,
-with the Tacotron 2 front end of ``repro.audio``. Crops all have the same length, so batches need no
+with the Tacotron 2 front end of ``ninerepro.audio``. Crops all have the same length, so batches need no
 padding and no length bucketing.
 
 Crops are drawn from a generator seeded by (seed, epoch, clip index) rather than from a worker's global
@@ -23,9 +23,9 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from repro.audio import SampleRateError, TacotronSTFT, load_wav
-from repro.data.filelists import DataFormatError, numbered_lines
-from repro.data.sampler import BucketBatchSampler
+from ninerepro.audio import SampleRateError, TacotronSTFT, load_wav
+from ninerepro.data.filelists import DataFormatError, numbered_lines
+from ninerepro.data.sampler import BucketBatchSampler
 from waveglow.config import WaveGlowDataConfig, WaveGlowModelConfig
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def read_audio_list(path: str | os.PathLike) -> list[Path]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: filelist not found; set data.training_files (or pass -f) to a filelist "
-                                "made by `python -m repro.data.prepare ljspeech --root data`")
+                                "made by `python -m ninerepro.data.prepare ljspeech --root data`")
     paths: list[Path] = []
     for number, line in numbered_lines(path):
         audio = Path(line.split("|", 1)[0].strip())
@@ -65,7 +65,8 @@ def check_sample_rates(paths: Sequence[Path], sampling_rate: int, source: str | 
             raise DataFormatError(f"{path} (listed in {source}): cannot read the audio header ({err})") from None
         if rate != sampling_rate:
             raise SampleRateError(f"{path} (listed in {source}): sample rate is {rate} Hz but data.sampling_rate is "
-                                  f"{sampling_rate} Hz; resample the corpus first (repro.audio.resample) or fix the "
+                                  f"{sampling_rate} Hz; resample the corpus first "
+                                  f"(ninerepro.audio.resample) or fix the "
                                   "config")
 
 
@@ -117,7 +118,7 @@ class MelAudioCrops(Dataset):
         return len(self.paths)
 
     def load(self, index: int) -> np.ndarray:
-        """The whole clip as float32 in [-1, 1]; a wrong sample rate raises repro.audio's SampleRateError."""
+        """The whole clip as float32 in [-1, 1]; a wrong sample rate raises ninerepro.audio's SampleRateError."""
         wav, _ = load_wav(self.paths[index], sr=self.cfg.sampling_rate)
         return wav
 

@@ -1,6 +1,6 @@
 """The CPU demo behind ``make demo-waveglow``: train a tiny WaveGlow on a synthetic LJSpeech and score it.
 
-Steps (the corpus itself is made beforehand by ``python -m repro.data.synth ljspeech``):
+Steps (the corpus itself is made beforehand by ``python -m ninerepro.data.synth ljspeech``):
 
 1. split the corpus by id: the last ``n_test`` clips are held out, the rest are for training;
 2. train ``configs/tiny.json`` on CPU for a fixed number of steps (``--steps``, default the config's
@@ -28,14 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from repro.atomic import atomic_write_text
-from repro.audio import griffin_lim, load_wav, save_wav
-from repro.data.datasets.ljspeech import read_ljspeech_metadata
-from repro.envinfo import describe
-from repro.threads import pick_threads
-from repro.train import load_config
-from repro.train.config import to_dict
-from repro.viz import markdown_table, plot_loss_curves
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import griffin_lim, load_wav, save_wav
+from ninerepro.data.datasets.ljspeech import read_ljspeech_metadata
+from ninerepro.envinfo import describe
+from ninerepro.threads import pick_threads
+from ninerepro.train import load_config
+from ninerepro.train.config import to_dict
+from ninerepro.viz import markdown_table, plot_loss_curves
 from waveglow.checkpoint import load_checkpoint
 from waveglow.config import WaveGlowConfig
 from waveglow.convert import save_converted
@@ -147,8 +147,8 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 def comparison_figure(mels: dict[str, np.ndarray], out_png: Path, hop_seconds: float) -> Path:
     """Log-mel spectrograms of one held-out clip, one panel per system, on a shared colour scale."""
-    from repro.viz import save_figure
-    from repro.viz._figure import new_figure
+    from ninerepro.viz import save_figure
+    from ninerepro.viz._figure import new_figure
 
     titles = {"real": "real audio", "waveglow": "WaveGlow (trained, tiny)", "griffin_lim": "Griffin-Lim (30 it.)",
               "untrained": "WaveGlow before training"}
@@ -284,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     p = argparse.ArgumentParser(prog="waveglow demo", description="Train and score a tiny WaveGlow on CPU.")
-    p.add_argument("--corpus", type=Path, required=True, help="an LJSpeech-layout folder (repro.data.synth ljspeech)")
+    p.add_argument("--corpus", type=Path, required=True,
+                   help="an LJSpeech-layout folder (ninerepro.data.synth ljspeech)")
     p.add_argument("--out", type=Path, required=True, help="output folder (wavs, figures, report.md)")
     p.add_argument("--config", type=Path, default=TINY, help="model/training config (default configs/tiny.json)")
     p.add_argument("--n-test", type=int, default=4, help="held-out clips (default 4)")

@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from repro.atomic import atomic_save
-from repro.train.config import from_dict, to_dict
+from ninerepro.atomic import atomic_save
+from ninerepro.train.config import from_dict, to_dict
 from waveglow.checkpoint import load_training_state
 from waveglow.config import WaveGlowConfig
 from waveglow.data_settings import differences

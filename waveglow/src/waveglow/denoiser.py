@@ -5,7 +5,7 @@ estimated once by synthesising from an all-zeros log-mel (magnitude 1 everywhere
 official denoiser's default ``mode="zeros"``) with sigma = 0, and taking the STFT magnitude of the first
 frame. Denoising subtracts ``strength`` times that spectrum from every frame's magnitude, clamps at zero
 and resynthesises with the original phase.
-The STFT is repro.audio's Tacotron one (n_fft 1024, hop n_fft / 4, Hann), as in the official denoiser.py.
+The STFT is ninerepro.audio's Tacotron one (n_fft 1024, hop n_fft / 4, Hann), as in the official denoiser.py.
 
 The output is ``[B, 1, T]`` like the official denoiser's, so ported code such as the Tacotron 2 notebook's
 ``denoiser(audio, 0.01)[:, 0]`` gets the audio rows it expects; the input may be ``[B, T]`` or ``[B, 1, T]``.
@@ -18,7 +18,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from repro.audio.stft import STFT
+from ninerepro.audio.stft import STFT
 from waveglow.inference_model import WaveGlowInference
 from waveglow.model import WaveGlow
 

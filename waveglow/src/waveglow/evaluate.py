@@ -2,7 +2,7 @@
 
 STOI (short-time objective intelligibility, Taal et al. 2011) correlates the short-time envelopes of
 one-third-octave bands of the two signals: about 0.95 for Griffin-Lim from a good mel, near 0.4 for noise
-with roughly the right loudness. It says whether the words survive; MCD and LSD (``repro.metrics``) say how
+with roughly the right loudness. It says whether the words survive; MCD and LSD (``ninerepro.metrics``) say how
 close the spectra are.
 
 Used by the demo and by the recipe's last stage (``python -m waveglow.cli score``). Vocoded audio from a mel
@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from repro.atomic import atomic_write_text
-from repro.audio import TacotronSTFT, load_wav
-from repro.metrics import lsd, mcd, mel_cepstrum_from_mel
-from repro.viz import markdown_table
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio import TacotronSTFT, load_wav
+from ninerepro.metrics import lsd, mcd, mel_cepstrum_from_mel
+from ninerepro.viz import markdown_table
 from waveglow.config import WaveGlowDataConfig, WaveGlowModelConfig
 from waveglow.data import build_mel_extractor
 from waveglow.infer import expand_inputs

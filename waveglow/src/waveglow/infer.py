@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from repro.audio import load_wav, save_wav
-from repro.audio.mel import LOG_CLAMP
-from repro.data.filelists import DataFormatError, numbered_lines
+from ninerepro.audio import load_wav, save_wav
+from ninerepro.audio.mel import LOG_CLAMP
+from ninerepro.data.filelists import DataFormatError, numbered_lines
 from waveglow.config import WaveGlowConfig, WaveGlowDataConfig
 from waveglow.data import build_mel_extractor
 from waveglow.data_settings import apply_overrides, differences, read_settings_json
@@ -261,7 +261,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; any problem ends with one ``error: ...`` line naming the file or option (exit status 2)."""
-    from repro.train.checkpoint import CheckpointError
+    from ninerepro.train.checkpoint import CheckpointError
     from waveglow.convert import one_line
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from repro.train.checkpoint import CheckpointError
+from ninerepro.train.checkpoint import CheckpointError
 from waveglow.config import WaveGlowConfig, WaveGlowDataConfig, WaveGlowModelConfig, WNConfig
 from waveglow.model import WaveGlow
 from waveglow.official_pickle import flatten_module, is_record, load_restricted, module_attr

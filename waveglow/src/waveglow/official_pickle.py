@@ -4,7 +4,7 @@ The official train.py saves ``{"model": <glow.WaveGlow object>, "iteration", "op
 the whole module is pickled, so a plain ``torch.load`` needs the original ``glow`` module importable and,
 with ``weights_only=False``, would run whatever the file asks for. Instead we load with PyTorch's restricted
 ``weights_only`` unpickler and allowlist exactly the class names such files contain, each mapped onto an
-inert stand-in (``repro.train.pickled_modules.PickledRecord``) that only stores the pickled attribute dict.
+inert stand-in (``ninerepro.train.pickled_modules.PickledRecord``) that only stores the pickled attribute dict.
 Nothing from the file is called except PyTorch's own tensor-rebuilding functions; any other global in the file
 is refused by PyTorch with the name of the offending class.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from repro.train.pickled_modules import PickledRecord, flatten_module, is_record, load_with_records, module_attr
+from ninerepro.train.pickled_modules import PickledRecord, flatten_module, is_record, load_with_records, module_attr
 
 
 def _no_backend() -> None:

@@ -1,7 +1,7 @@
-"""Training WaveGlow with ``repro.train.Trainer``: ``python train.py -c configs/ljs_256.json [key=value ...]``.
+"""Training WaveGlow with ``ninerepro.train.Trainer``: ``python train.py -c configs/ljs_256.json [key=value ...]``.
 
 Everything generic (torchrun/DDP, AMP, checkpoints with exact resume, TensorBoard, metrics.jsonl, the
-wall-clock budget ``train.max_time_s``, the command line and the run folder's name) is ``repro.train``'s.
+wall-clock budget ``train.max_time_s``, the command line and the run folder's name) is ``ninerepro.train``'s.
 This module only says what a WaveGlow step is (the NLL of a batch of (mel, audio) crops), what validation
 is (the NLL on fixed crops of held-out clips, plus a few synthesised samples in TensorBoard) and how to
 build the pieces from a config. Resume by re-running the same command with the same run folder.
@@ -23,12 +23,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from repro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
-from repro.train.checkpoint import CheckpointError, list_checkpoints
-from repro.train.cli import default_run_dir, train_arg_parser
-from repro.train.config import ConfigError
-from repro.train.precision import resolve_precision
-from repro.train.run_logger import RunLogger
+from ninerepro.train import DistEnv, StepOutput, Trainer, close_distributed, init_distributed, load_config
+from ninerepro.train.checkpoint import CheckpointError, list_checkpoints
+from ninerepro.train.cli import default_run_dir, train_arg_parser
+from ninerepro.train.config import ConfigError
+from ninerepro.train.precision import resolve_precision
+from ninerepro.train.run_logger import RunLogger
 from waveglow.checkpoint import load_training_state
 from waveglow.config import WaveGlowConfig
 from waveglow.data import MelAudioCrops, check_sample_rates, read_audio_list, train_loader, val_loader
@@ -186,7 +186,7 @@ def run(cfg: WaveGlowConfig, run_dir: Path, env: DistEnv | None = None, init_fro
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The shared ``train.py`` command line (``repro.train.cli``), plus ``--time-budget``."""
+    """The shared ``train.py`` command line (``ninerepro.train.cli``), plus ``--time-budget``."""
     p = train_arg_parser("Train WaveGlow (runs unchanged under torchrun).")
     p.prog = "waveglow-train"
     p.add_argument("--time-budget", type=float, metavar="SECONDS",

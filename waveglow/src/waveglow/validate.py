@@ -60,12 +60,12 @@ def check_mel_values(mel: Tensor, *, check_scale: bool = True) -> None:
         raise ValueError(
             f"mel values span [{lo:.1f}, {hi:.1f}], outside a natural-log mel's range (about [-11.5, 4]): it looks "
             "like a dB-scale mel (10*log10 or librosa.power_to_db); WaveGlow needs log(clamp(mel, 1e-5)) "
-            "(repro.audio.tacotron_mel); pass check_scale=False to synthesise anyway"
+            "(ninerepro.audio.tacotron_mel); pass check_scale=False to synthesise anyway"
         )
     if lo >= 0.0 and hi > 0.0:
         raise ValueError(
             f"mel has no negative value (range [{lo:.2f}, {hi:.2f}]): it looks like a linear-magnitude mel; take "
-            "log(clamp(mel, 1e-5)) first (repro.audio.tacotron_mel); pass check_scale=False to synthesise anyway"
+            "log(clamp(mel, 1e-5)) first (ninerepro.audio.tacotron_mel); pass check_scale=False to synthesise anyway"
         )
 
 

@@ -11,7 +11,7 @@ is the folder each speaker archive puts its speaker in (340 / 40 / 20 speakers).
 splits and is joined to the audio by utterance id (the wav file's stem); audio without a transcript line is
 skipped and counted (the release has some), transcript lines without audio are ignored.
 
-Every step is restartable: the download resumes (``repro.data.datasets.download``), the outer archive is
+Every step is restartable: the download resumes (``ninerepro.data.datasets.download``), the outer archive is
 extracted atomically, each speaker archive is unpacked into a temporary folder, its speaker folder renamed into
 place, and only then is the speaker archive deleted; manifests are written atomically.
 
@@ -34,11 +34,11 @@ import soundfile as sf
 from tqdm import tqdm
 
 from deepspeech.mandarin.text import build_vocab, normalize_cmn, save_vocab
-from repro.cli_errors import user_errors
-from repro.data.datasets.download import download
-from repro.data.datasets.extract import extract
-from repro.data.filelists import DataFormatError, numbered_lines
-from repro.data.manifests import write_manifest
+from ninerepro.cli_errors import user_errors
+from ninerepro.data.datasets.download import download
+from ninerepro.data.datasets.extract import extract
+from ninerepro.data.filelists import DataFormatError, numbered_lines
+from ninerepro.data.manifests import write_manifest
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from deepspeech.mandarin.aishell import TRANSCRIPT
-from repro.atomic import atomic_write_text
-from repro.audio.io import save_wav
-from repro.data.synth.espeak import Voice
-from repro.data.synth.render import render
+from ninerepro.atomic import atomic_write_text
+from ninerepro.audio.io import save_wav
+from ninerepro.data.synth.espeak import Voice
+from ninerepro.data.synth.render import render
 
 TIMES = ("今天", "明天", "昨天", "早上", "晚上", "上午", "下午", "周末", "现在", "每天", "去年", "明年")
 SUBJECTS = ("我", "你", "他", "我们", "你们", "他们", "老师", "学生", "妈妈", "爸爸", "哥哥", "姐姐", "弟弟",

@@ -18,7 +18,7 @@ import numpy as np
 
 from deepspeech.decode import NEG_INF, BeamSearchDecoder, _Beam
 from deepspeech.ngram import NGramLM
-from repro.text.ctc import CharVocab
+from ninerepro.text.ctc import CharVocab
 
 
 def _logaddexp(a: float, b: float) -> float:

@@ -31,10 +31,10 @@ from deepspeech.mandarin.aishell import prepare_aishell
 from deepspeech.mandarin.corpus import write_corpus
 from deepspeech.mandarin.lm import build_char_lm
 from deepspeech.mandarin.text import load_vocab, normalize_cmn, vocab_spec
-from repro import envinfo
-from repro.atomic import atomic_write_text
-from repro.cli_errors import user_errors
-from repro.data.manifests import ASR_KEYS, read_manifest
+from ninerepro import envinfo
+from ninerepro.atomic import atomic_write_text
+from ninerepro.cli_errors import user_errors
+from ninerepro.data.manifests import ASR_KEYS, read_manifest
 
 log = logging.getLogger(__name__)
 DEFAULT_N = 700  # 560 training utterances, 70 dev, 70 test; synthesis ~2 min on 2 cores

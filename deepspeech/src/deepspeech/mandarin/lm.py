@@ -17,9 +17,9 @@ from pathlib import Path
 
 from deepspeech.mandarin.text import normalize_cmn
 from deepspeech.ngram import build_arpa
-from repro.atomic import atomic_write_text
-from repro.cli_errors import user_errors
-from repro.data.manifests import ASR_KEYS, read_manifest
+from ninerepro.atomic import atomic_write_text
+from ninerepro.cli_errors import user_errors
+from ninerepro.data.manifests import ASR_KEYS, read_manifest
 
 
 def char_lm_text(transcripts: Iterable[str]) -> str:

@@ -24,10 +24,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from repro.atomic import atomic_write_text
-from repro.metrics import cer as _cer
-from repro.metrics import edit_stats
-from repro.text.ctc import BLANK, CharVocab
+from ninerepro.atomic import atomic_write_text
+from ninerepro.metrics import cer as _cer
+from ninerepro.metrics import edit_stats
+from ninerepro.text.ctc import BLANK, CharVocab
 
 UNK = "\ufffd"
 """the unknown class's symbol: one character (U+FFFD REPLACEMENT CHARACTER), so decoding stays one symbol per id"""

@@ -17,10 +17,10 @@ from pathlib import Path
 from deepspeech.config import DeepSpeechConfig
 from deepspeech.mandarin.text import MandarinVocab, vocab_from_spec, vocab_spec
 from deepspeech.train import build_trainer
-from repro.cli_errors import user_errors
-from repro.data.filelists import DataFormatError
-from repro.data.manifests import ASR_KEYS, read_manifest
-from repro.train.cli import load_run_config, parse_train_args
+from ninerepro.cli_errors import user_errors
+from ninerepro.data.filelists import DataFormatError
+from ninerepro.data.manifests import ASR_KEYS, read_manifest
+from ninerepro.train.cli import load_run_config, parse_train_args
 
 
 def resolve_vocab(cfg: DeepSpeechConfig) -> DeepSpeechConfig:

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from deepspeech.mandarin.text import build_vocab, save_vocab
-from repro.cli_errors import user_errors
-from repro.data.manifests import ASR_KEYS, read_manifest
+from ninerepro.cli_errors import user_errors
+from ninerepro.data.manifests import ASR_KEYS, read_manifest
 
 
 def main(argv: list[str] | None = None) -> int:

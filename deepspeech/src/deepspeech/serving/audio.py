@@ -118,7 +118,7 @@ def _check_format(fmt: str, subtype: str, rate: int, channels: int, limits: Audi
         raise RequestError(
             400,
             f"sample rate is {rate} Hz but the model needs {limits.sample_rate} Hz; resample first, e.g. "
-            f"`sox in.wav -r {limits.sample_rate} out.wav` or `python -m repro.audio.resample in.wav out.wav "
+            f"`sox in.wav -r {limits.sample_rate} out.wav` or `python -m ninerepro.audio.resample in.wav out.wav "
             f"--sr {limits.sample_rate}`",
         )
     if channels != 1:

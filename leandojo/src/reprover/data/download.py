@@ -1,6 +1,6 @@
 """``python -m reprover.data.download --root data``: fetch LeanDojo Benchmark 4 (resumable, MD5-checked).
 
-The release is a ~1 GB tar.gz on Zenodo. repro's downloader resumes a dropped transfer from
+The release is a ~1 GB tar.gz on Zenodo. ninerepro's downloader resumes a dropped transfer from
 ``<root>/downloads/<name>.part`` and renames it into place only once the MD5 matches; extraction is atomic,
 so ``<root>/leandojo_benchmark_4/`` exists only when it is complete and a rerun skips finished work.
 The default is the release ReProver's ``scripts/download_data.py`` points at; ``--url``/``--md5``
@@ -14,8 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from repro.data.datasets.download import download
-from repro.data.datasets.extract import extract
+from ninerepro.data.datasets.download import download
+from ninerepro.data.datasets.extract import extract
 
 URL = "https://zenodo.org/records/12740403/files/leandojo_benchmark_4.tar.gz"
 MD5 = "25e1ee60cd8925b9d2e8673ddcc34b4c"

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from repro.atomic import atomic_write_text
+from ninerepro.atomic import atomic_write_text
 from reprover.data.records import TheoremRecord, theorem_to_json
 
 SEED = 3407  # random.seed(3407) in the generation notebooks

@@ -7,8 +7,8 @@ import os
 import torch
 from transformers import AutoConfig
 
-from repro.train.checkpoint import load_model_state
-from repro.train.config import from_dict
+from ninerepro.train.checkpoint import load_model_state
+from ninerepro.train.config import from_dict
 from reprover.convert import hf_generator_uses_retrieval, is_hf_folder, is_hub_id, load_hf_generator
 from reprover.data.corpus import Corpus
 from reprover.generation.config import GeneratorRunConfig

@@ -7,8 +7,8 @@ import os
 import torch
 from transformers import AutoConfig
 
-from repro.train.checkpoint import load_model_state
-from repro.train.config import from_dict
+from ninerepro.train.checkpoint import load_model_state
+from ninerepro.train.config import from_dict
 from reprover.data.corpus import Corpus
 from reprover.retrieval.config import RetrieverRunConfig
 from reprover.retrieval.model import PremiseRetriever, encoder_from_hf_config

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from repro.atomic import atomic_write_text
+from ninerepro.atomic import atomic_write_text
 from reprover.data.benchmark import STRATEGIES
 
 
@@ -91,7 +91,7 @@ def build_retriever(spec: str, corpus, device: str = "auto", indexed_corpus: str
 
 
 def run_retrieve_eval(args: argparse.Namespace) -> int:
-    from repro.train import CheckpointError
+    from ninerepro.train import CheckpointError
     from reprover.data.benchmark import Benchmark
     from reprover.retrieval.evaluate import evaluate_retrieval
 

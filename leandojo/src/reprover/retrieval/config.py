@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repro.train import TrainerConfig
+from ninerepro.train import TrainerConfig
 from reprover.retrieval.arch import ArchConfig
 from reprover.retrieval.loss import LossName
 

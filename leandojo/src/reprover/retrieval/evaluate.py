@@ -3,12 +3,12 @@
 Every tactic of the split is a query (its ``state_before`` at its theorem's position); its positives are
 the corpus premises its provenances name. Tactics without positives are skipped, as in RP. ``k`` premises
 (100 in the paper) are ranked per query, accessible ones only unless ``accessible_only=False``. The metrics
-themselves are :mod:`repro.metrics.retrieval` (fractions); here R@k is scaled to percent, as the paper prints it.
+themselves are :mod:`ninerepro.metrics.retrieval` (fractions); here R@k is scaled to percent, as the paper prints it.
 """
 
 from __future__ import annotations
 
-from repro.metrics import retrieval_metrics
+from ninerepro.metrics import retrieval_metrics
 from reprover.data.benchmark import positive_premises
 from reprover.data.records import TheoremRecord
 from reprover.retrieval.retriever import Query, Retriever

@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from repro.atomic import atomic_write_text
+from ninerepro.atomic import atomic_write_text
 from reprover.data.records import TheoremRecord
 from reprover.search.result import DISCARDED, SearchResult, pass_at_1
 

@@ -1,7 +1,7 @@
 """The interface every tactic generator implements, so proof search never depends on a model class.
 
 Implementations: :class:`reprover.search.oracle.OracleGenerator` (recorded human tactics), the fixed-tactic
-baseline, any ``repro.lm`` backend (:mod:`reprover.search.lm_generator`) and the ReProver
+baseline, any ``ninerepro.lm`` backend (:mod:`reprover.search.lm_generator`) and the ReProver
 seq2seq generator in :mod:`reprover.generation`, loaded from a checkpoint through
 ``reprover.generation.load_generator(ckpt, retriever_ckpt=None, **kwargs)``. ``theorem_pos`` is there for
 retrieval: premises are filtered by what is accessible at the theorem's start.

@@ -1,4 +1,4 @@
-"""Tactics from any ``repro.lm`` backend: an OpenAI-compatible server (the paper's GPT-4 row), vLLM or HF.
+"""Tactics from any ``ninerepro.lm`` backend: an OpenAI-compatible server (the paper's GPT-4 row), vLLM or HF.
 
 ``--generator lm:BACKEND:MODEL`` (``lm:openai:gpt-4``, ``lm:vllm:/models/deepseek-prover``, ``lm:hf:FOLDER``).
 The model reads a prompt made of the retrieved premises (when ``--retriever`` is given), the proof state and
@@ -8,7 +8,7 @@ summed log-probability of the tokens that cover that line (``Generation.prefix_l
 search can add scores as it does for ReProver. Duplicates keep their best copy.
 
 Decoding is sampling (``temperature``, default 1.0) or, with ``temperature 0``, one greedy completion: the
-``repro.lm`` backends have no beam search. A decoder-only model served by vLLM is the fast path on a GPU;
+``ninerepro.lm`` backends have no beam search. A decoder-only model served by vLLM is the fast path on a GPU;
 ReProver's ByT5 is encoder-decoder, which vLLM does not serve, and stays on :mod:`reprover.generation`.
 """
 
@@ -37,7 +37,7 @@ class LMGeneratorOptions:
 
 def parse_spec(generator: str) -> tuple[str, str]:
     """``lm:BACKEND:MODEL`` -> (backend, model)."""
-    from repro.lm.backend import BACKENDS
+    from ninerepro.lm.backend import BACKENDS
 
     kind, _, model = generator[len("lm:"):].partition(":")
     if kind not in BACKENDS or not model:
@@ -47,10 +47,10 @@ def parse_spec(generator: str) -> tuple[str, str]:
 
 
 class LMTacticGenerator:
-    """Implements :class:`reprover.search.generator_api.TacticGenerator` over a ``repro.lm`` backend."""
+    """Implements :class:`reprover.search.generator_api.TacticGenerator` over a ``ninerepro.lm`` backend."""
 
     def __init__(self, backend, options: LMGeneratorOptions = LMGeneratorOptions(), retriever=None) -> None:
-        from repro.lm.types import Sampling
+        from ninerepro.lm.types import Sampling
 
         if options.temperature < 0 or options.max_tokens < 1:
             raise ValueError(f"--lm-temperature must be >= 0 and --lm-max-tokens >= 1, got {options.temperature} "
@@ -93,7 +93,7 @@ def _tactic_and_score(gen) -> tuple[str, float]:
 
 
 def build_lm_generator(generator: str, options: LMGeneratorOptions, retriever=None) -> LMTacticGenerator:
-    from repro.lm.backend import build_backend
+    from ninerepro.lm.backend import build_backend
 
     kind, model = parse_spec(generator)
     kwargs: dict = {}

@@ -79,8 +79,8 @@ def load_plugin_generator(spec: ProverSpec, theorems: list[TheoremRecord]) -> Ta
 
 
 def load_lm_generator(spec: ProverSpec) -> TacticGenerator:
-    """``lm:BACKEND:MODEL``: a ``repro.lm`` backend proposing tactics, with retrieved premises in its prompt."""
-    from repro.lm.types import LMError
+    """``lm:BACKEND:MODEL``: a ``ninerepro.lm`` backend proposing tactics, with retrieved premises in its prompt."""
+    from ninerepro.lm.types import LMError
     from reprover.search.lm_generator import LMGeneratorOptions, build_lm_generator
 
     retriever = None

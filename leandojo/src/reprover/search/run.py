@@ -1,7 +1,7 @@
 """A Pass@1 run at benchmark scale: results stream to JSONL as theorems finish, a rerun resumes, a bar shows it.
 
 ``reprover prove --output OUT.json`` keeps one line per finished theorem in ``OUT.jsonl`` (appended whole,
-flushed and fsynced, through :class:`repro.lm.jsonl_store.JsonlStore`), next to a fingerprint of the settings
+flushed and fsynced, through :class:`ninerepro.lm.jsonl_store.JsonlStore`), next to a fingerprint of the settings
 that produced it (``OUT.jsonl.meta.json``). Rerunning the same command proves only the theorems without a
 line; other settings are refused instead of mixed in (``--fresh`` starts over). A theorem whose attempt
 raised or killed its worker keeps its line and reason; ``--retry-errors`` proves those again. When every
@@ -15,7 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from repro.lm.jsonl_store import JsonlStore, StoreMismatch
+from ninerepro.lm.jsonl_store import JsonlStore, StoreMismatch
 from reprover.data.records import TheoremRecord
 from reprover.search.evaluate import config_of, summarize, theorem_key, write_summary
 from reprover.search.parallel import prove_all

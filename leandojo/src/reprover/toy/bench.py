@@ -18,7 +18,7 @@ import random
 import string
 from pathlib import Path
 
-from repro.atomic import atomic_write_text
+from ninerepro.atomic import atomic_write_text
 from reprover.data.positions import Pos
 from reprover.data.records import Provenance, TheoremRecord, TracedTactic
 from reprover.data.splits import split_by_novel_premises, split_randomly, write_splits

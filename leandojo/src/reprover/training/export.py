@@ -1,6 +1,6 @@
 """Model files for inference: export a trained model, and load one back from any of its forms.
 
-A training run folder holds ``repro.train`` checkpoints (``ckpt_<step>.pt``: weights, optimizer, RNG, the
+A training run folder holds ``ninerepro.train`` checkpoints (``ckpt_<step>.pt``: weights, optimizer, RNG, the
 run config) plus ``hf_config.json`` (the transformer's HF config, written when training starts) and
 ``tokenizer/``. ``export_model`` writes the inference form: a folder with ``model.safetensors`` (weights
 only), ``hf_config.json``, ``reprover.json`` (the run config, whose ``kind`` says retriever or generator)
@@ -22,10 +22,10 @@ import torch
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
-from repro.atomic import atomic_write_text
-from repro.train import CheckpointError, load_checkpoint
-from repro.train.checkpoint import find_latest_valid
-from repro.train.config import to_dict
+from ninerepro.atomic import atomic_write_text
+from ninerepro.train import CheckpointError, load_checkpoint
+from ninerepro.train.checkpoint import find_latest_valid
+from ninerepro.train.config import to_dict
 from reprover.retrieval.arch import ArchConfig, build_tokenizer
 
 _ARCH_TO_HF = {"d_model": "d_model", "d_ff": "d_ff", "d_kv": "d_kv", "num_heads": "num_heads",
@@ -110,7 +110,7 @@ def _from_checkpoint(ckpt: Path, state: dict[str, Any]) -> ModelFiles:
 
 
 def _arch(run_config: dict[str, Any]) -> ArchConfig:
-    from repro.train.config import from_dict
+    from ninerepro.train.config import from_dict
 
     return from_dict(ArchConfig, run_config.get("model", {}).get("arch", {}), prefix="model.arch.")
 

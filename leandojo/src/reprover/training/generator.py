@@ -1,4 +1,4 @@
-"""Train the tactic generator with ``repro.train.Trainer``.
+"""Train the tactic generator with ``ninerepro.train.Trainer``.
 
 With ``data.retriever`` set, the trained retriever ranks premises for every train/val state once before
 training (RP reads them from the retriever's ``predict`` pickle); without it this is "ReProver w/o
@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.distributed import unwrap_model
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
+from ninerepro.train.distributed import unwrap_model
 from reprover.data.benchmark import Benchmark
 from reprover.generation.augment import format_augmented_state
 from reprover.generation.config import GeneratorRunConfig

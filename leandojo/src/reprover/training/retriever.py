@@ -1,8 +1,8 @@
-"""Train the premise retriever with ``repro.train.Trainer`` (DDP, AMP, exact resume come from there).
+"""Train the premise retriever with ``ninerepro.train.Trainer`` (DDP, AMP, exact resume come from there).
 
 Validation re-embeds the corpus with the current weights and computes R@1/R@10/MRR on the val split; the
 best R@10 so far is exported to ``<run>/best`` (RP keeps the checkpoint with the best ``Recall@10_val``;
-early stopping is left to the user: ``repro.train`` trains to ``max_steps``). The final weights are
+early stopping is left to the user: ``ninerepro.train`` trains to ``max_steps``). The final weights are
 exported to ``<run>/final``.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from repro.data.sampler import BucketBatchSampler
-from repro.train import DistEnv, StepOutput, Trainer, init_distributed
-from repro.train.distributed import unwrap_model
+from ninerepro.data.sampler import BucketBatchSampler
+from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
+from ninerepro.train.distributed import unwrap_model
 from reprover.data.benchmark import Benchmark
 from reprover.retrieval.arch import build_tokenizer
 from reprover.retrieval.config import RetrieverRunConfig

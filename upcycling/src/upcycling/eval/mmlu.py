@@ -170,6 +170,6 @@ def evaluate(scorer: Scorer, data: str | os.PathLike, *, shots: int = 5, split: 
 
 
 def write_result(result: MMLUResult, path: str | os.PathLike) -> None:
-    from repro.atomic import atomic_write_text
+    from ninerepro.atomic import atomic_write_text
 
     atomic_write_text(Path(path), json.dumps(result.to_json(), indent=2) + "\n")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from repro.train.config import from_dict
+from ninerepro.train.config import from_dict
 from upcycling.config import GPTConfig, MoEConfig
 from upcycling.hf.convert import staging_dir
 from upcycling.hf.layouts import LAYOUT_SPECS, Layout, hf_aux_loss_coef, paper_alpha

@@ -55,8 +55,8 @@ def _run_to(args: argparse.Namespace) -> int:
 def _run_from(args: argparse.Namespace) -> int:
     import torch
 
-    from repro.atomic import atomic_save
-    from repro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
+    from ninerepro.atomic import atomic_save
+    from ninerepro.train.checkpoint import FORMAT, FORMAT_VERSION, versions
     from upcycling.megatron.checkpoint import load
 
     target = Path(args.out)

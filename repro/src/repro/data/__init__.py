@@ -1,6 +1,0 @@
-"""Datasets for the reproductions: embedded synthetic corpora, real-dataset download and preparation,
-filelist/manifest I/O, and length-bucketed batching.
-
-Submodules are imported explicitly (``from repro.data.sampler import BucketBatchSampler``) so that importing
-``repro.data`` stays cheap.
-"""
