@@ -103,3 +103,35 @@ def test_the_name_rules_catch_a_stranger():
     assert requirement_name("waveglow>=0.1; python_version >= '3.10'") in FORMER_NAMES
     assert requirement_name("Closedbook_QA[vllm]") == "closedbook-qa"
     assert "waveglow" in TAKEN_ON_PYPI and "repro" in TAKEN_ON_PYPI
+
+
+# The toolkit's import package (``repro/src/<name>``): it must not be one a PyPI package installs, or an installed
+# stranger and our toolkit would shadow each other. ``ninerepro`` checked free 2026-12-02 (`pip index versions`).
+TOOLKIT_IMPORT_NAME = PREFIX
+FORMER_TOOLKIT_IMPORT = re.compile(r"^\s*(?:from\s+repro(?:\.|\s+import\b)|import\s+repro\b)", re.M)
+
+
+def test_toolkit_import_name_is_ours():
+    packages = {p.parent.name for p in (ROOT / "repro" / "src").glob("*/__init__.py")}
+    assert packages == {TOOLKIT_IMPORT_NAME}, f"repro/src holds {sorted(packages)}"
+    assert TOOLKIT_IMPORT_NAME not in TAKEN_ON_PYPI
+
+
+def our_python_files() -> list[Path]:
+    """Every .py in the toolkit, the subprojects and tools/, without build output."""
+    files = []
+    for top in [*(ROOT / f for f in OURS), ROOT / "tools", ROOT / "conftest.py"]:
+        for path in ([top] if top.is_file() else top.rglob("*.py")):
+            if not {"build", ".venv", "__pycache__"} & set(path.relative_to(ROOT).parts):
+                files.append(path)
+    return files
+
+
+def test_no_code_imports_the_former_toolkit_name():
+    """The rename left no shim, so a leftover ``import repro`` would fail at run time, not here, without this."""
+    files = our_python_files()
+    assert len(files) > 100, len(files)
+    offenders = [str(p.relative_to(ROOT)) for p in files if FORMER_TOOLKIT_IMPORT.search(p.read_text("utf-8"))]
+    assert not offenders, offenders
+    assert FORMER_TOOLKIT_IMPORT.search("    from repro.audio import mel\n")
+    assert FORMER_TOOLKIT_IMPORT.search("import repro\n") and not FORMER_TOOLKIT_IMPORT.search("import reprover\n")
