@@ -139,3 +139,23 @@ def test_train_entry_point_rejects_an_unknown_part(capsys):
     finally:
         sys.argv = sys_argv
     assert "usage: python train.py" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("part", ["retriever", "generator"])
+def test_fresh_runs_of_one_config_start_from_the_same_weights(part, fixture_root, tmp_path):
+    """The demo's numbers must reproduce: initial weights may not depend on what the process drew before."""
+    import torch
+
+    from reprover.training.generator import build_generator_trainer
+    from reprover.training.retriever import build_retriever_trainer
+
+    run_cls, name, build = {"retriever": (RetrieverRunConfig, "retriever_tiny.json", build_retriever_trainer),
+                            "generator": (GeneratorRunConfig, "generator_tiny.json", build_generator_trainer)}[part]
+    cfg = load_config(run_cls, CONFIGS / name, [f"data.data_path={fixture_root}", *FAST])
+    weights = []
+    for i in range(2):
+        torch.manual_seed(100 + i)  # a different global RNG state before each build, as in two processes
+        trainer = build(cfg, tmp_path / f"run{i}")
+        weights.append({k: v.detach().clone() for k, v in trainer.model.state_dict().items()})
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(v, weights[1][k]) for k, v in weights[0].items())

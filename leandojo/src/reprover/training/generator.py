@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader
 from ninerepro.data.sampler import BucketBatchSampler
 from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
 from ninerepro.train.distributed import unwrap_model
+from ninerepro.train.rng import seed_everything
 from reprover.data.benchmark import Benchmark
 from reprover.generation.augment import format_augmented_state
 from reprover.generation.config import GeneratorRunConfig
@@ -85,6 +86,9 @@ def build_generator_trainer(cfg: GeneratorRunConfig, run_dir: str | Path, env: D
     env = env or init_distributed(cfg.train.device)
     bench = Benchmark(cfg.data.data_path)
     tokenizer = build_tokenizer(cfg.model.arch)
+    # The Trainer seeds only once it exists, after the weights are drawn: seed here too, or every fresh run of
+    # one config starts from different weights (same stream on every rank: DDP starts them equal anyway).
+    seed_everything(cfg.train.seed)
     model = build_seq2seq(cfg.model.arch)
     if env.is_main:
         save_run_side_files(run_dir, model.config, tokenizer)

@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from ninerepro.data.sampler import BucketBatchSampler
 from ninerepro.train import DistEnv, StepOutput, Trainer, init_distributed
 from ninerepro.train.distributed import unwrap_model
+from ninerepro.train.rng import seed_everything
 from reprover.data.benchmark import Benchmark
 from reprover.retrieval.arch import build_tokenizer
 from reprover.retrieval.config import RetrieverRunConfig
@@ -68,6 +69,9 @@ def build_retriever_trainer(cfg: RetrieverRunConfig, run_dir: str | Path, env: D
     bench = Benchmark(cfg.data.data_path)
     d = cfg.data
     tokenizer = build_tokenizer(cfg.model.arch)
+    # The Trainer seeds only once it exists, after the weights are drawn: seed here too, or every fresh run of
+    # one config starts from different weights (same stream on every rank: DDP starts them equal anyway).
+    seed_everything(cfg.train.seed)
     model = PremiseRetriever(build_encoder(cfg.model.arch))
     if env.is_main:
         save_run_side_files(run_dir, model.encoder.config, tokenizer)
