@@ -33,3 +33,17 @@ def test_a_few_steps_train_resume_and_the_checkpoint_scores_streams(tiny_corpus,
     assert result["positives"] == len(test.positives) and result["negative_hours"] == pytest.approx(30 / 3600, rel=0.05)
     assert len(result["det"]["frr"]) == cfg.eval.n_thresholds
     assert result["frr"] is None or 0.0 <= result["frr"] <= 1.0
+
+
+def test_the_seed_in_the_config_fixes_the_initial_weights(tiny_corpus, tmp_path):
+    """Fresh runs of one config start equal whatever the process drew before; another train.seed starts elsewhere."""
+    import torch
+
+    def weights(seed: int, noise: int, run: str) -> dict[str, torch.Tensor]:
+        torch.manual_seed(noise)
+        trainer = build_trainer(config("tiny", f"data.corpus={tiny_corpus}", f"train.seed={seed}"), tmp_path / run)
+        return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+
+    a, b, c = weights(0, 1, "a"), weights(0, 2, "b"), weights(1, 1, "c")
+    assert all(torch.equal(v, b[k]) for k, v in a.items())
+    assert not all(torch.equal(v, c[k]) for k, v in a.items())

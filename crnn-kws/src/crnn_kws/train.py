@@ -23,6 +23,7 @@ from ninerepro.audio import spec_augment
 from ninerepro.train import StepOutput, Trainer
 from ninerepro.train.cli import load_run_config, parse_train_args
 from ninerepro.train.distributed import init_distributed
+from ninerepro.train.rng import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,10 @@ def build_trainer(cfg: KwsConfig, run_dir: str | Path) -> Trainer:
         dataset = WindowDataset(SplitAudio.load(cfg.data.corpus, "train", sr, cfg.data.max_speech_files),
                                 cfg.data, cfg.features)
     loader = DataLoader(dataset, batch_size=cfg.data.batch_size, shuffle=False, drop_last=True)
-    return Trainer(cfg.train, build_model(cfg), make_step_fn(cfg), loader, run_dir, full_config=cfg, env=env)
+    # The Trainer seeds only once it exists, after the weights are drawn: seed here so train.seed fixes them.
+    seed_everything(cfg.train.seed)
+    model = build_model(cfg)
+    return Trainer(cfg.train, model, make_step_fn(cfg), loader, run_dir, full_config=cfg, env=env)
 
 
 def main(argv: list[str] | None = None) -> int:
