@@ -14,8 +14,8 @@ from reprover.generation.checkpoint import load_generator
 from reprover.generation.config import GeneratorRunConfig
 from reprover.retrieval.checkpoint import load_dense_retriever, load_retriever_model
 from reprover.retrieval.config import RetrieverRunConfig
-from reprover.training.generator import train_generator
-from reprover.training.retriever import train_retriever
+from reprover.training.generator import build_generator_trainer, train_generator
+from reprover.training.retriever import build_retriever_trainer, train_retriever
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 FAST = ["model.arch.d_model=32", "model.arch.d_ff=64", "model.arch.d_kv=8", "model.arch.num_layers=1",
@@ -141,16 +141,14 @@ def test_train_entry_point_rejects_an_unknown_part(capsys):
     assert "usage: python train.py" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("part", ["retriever", "generator"])
-def test_fresh_runs_of_one_config_start_from_the_same_weights(part, fixture_root, tmp_path):
+@pytest.mark.parametrize(("run_cls", "name", "build"), [
+    (RetrieverRunConfig, "retriever_tiny.json", build_retriever_trainer),
+    (GeneratorRunConfig, "generator_tiny.json", build_generator_trainer),
+], ids=["retriever", "generator"])
+def test_fresh_runs_of_one_config_start_from_the_same_weights(run_cls, name, build, fixture_root, tmp_path):
     """The demo's numbers must reproduce: initial weights may not depend on what the process drew before."""
     import torch
 
-    from reprover.training.generator import build_generator_trainer
-    from reprover.training.retriever import build_retriever_trainer
-
-    run_cls, name, build = {"retriever": (RetrieverRunConfig, "retriever_tiny.json", build_retriever_trainer),
-                            "generator": (GeneratorRunConfig, "generator_tiny.json", build_generator_trainer)}[part]
     cfg = load_config(run_cls, CONFIGS / name, [f"data.data_path={fixture_root}", *FAST])
     weights = []
     for i in range(2):
