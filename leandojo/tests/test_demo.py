@@ -33,6 +33,18 @@ def test_the_verdict_compares_with_and_without_retrieval_and_ours_against_bm25()
     assert "**did not hold**" in verdict([("BM25", {"R@10": 40.0}), ("ours", {"R@10": 35.0})], tie)[1]
 
 
+def test_the_toy_defaults_are_the_measured_copy_setting_and_the_fixture_keeps_reprovers():
+    from reprover.demo import parse_args
+
+    toy = parse_args([])
+    assert (toy.num_retrieved, toy.p_drop, toy.rename_premises, toy.insert_gold_premise,
+            toy.generator_batch_size, toy.retriever_steps, toy.generator_steps) == (1, 0.0, 1.0, True, 32, 500, 1500)
+    fixture = parse_args(["--benchmark", "fixture"])
+    assert (fixture.num_retrieved, fixture.p_drop, fixture.rename_premises, fixture.insert_gold_premise,
+            fixture.generator_batch_size) == (10, 0.5, 0.0, False, 8)
+    assert parse_args(["--insert-gold-premise", "0", "--rename-premises", "0"]).insert_gold_premise is False
+
+
 @pytest.mark.slow
 def test_the_toy_demo_trains_evaluates_and_the_kernel_accepts_every_recorded_proof(tmp_path):
     from reprover.demo import main

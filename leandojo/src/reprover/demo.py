@@ -13,12 +13,16 @@ the benchmark (seed 0); train a tiny retriever; evaluate it and BM25 on the test
 generators, with and without retrieval; best-first search on the test split with the oracle and both
 generators; print one table with the claim's verdict and write it to ``out/demo-leandojo/results.md``.
 
-Deviations from ReProver's generator training, for the toy only: the generator reads ``--num-retrieved`` (3)
-premises instead of up to the byte budget, and premises are never dropped (``--p-drop`` 0; RP: 0.5), so that a
-2-layer model trained for minutes on CPU can learn to copy a lemma name from its input at all. Options for
-the copy problem the README's probe measured (off by default): ``--rename-premises P`` gives a training
-input's retrieved premises fresh random names, in the target too (a no-op without retrieval), and
-``--generator-batch-size``; both generators get the same values.
+Deviations from ReProver's generator training, for the toy only, each so that a 2-layer model trained for
+minutes on CPU can learn to copy a lemma name from its input at all (the README's copy probe and its history of
+demo runs measure why): the generator reads ``--num-retrieved`` 1 premise (RP: as many as the byte budget
+holds); premises are never dropped (``--p-drop`` 0; RP: 0.5); a training input whose retrieved premise is not
+the gold one gets the gold one instead (``--insert-gold-premise`` 1; RP: 0); a training input's premise gets a
+fresh random name, in the target too (``--rename-premises`` 1; RP: 0; a no-op without retrieval), so that
+memorising which name follows which goal stops paying and copying is the only way to fit; and batches of 32
+(``--generator-batch-size``; the config's 8). Both generators get the same values; without retrieval the input
+holds no premise, so its generator can only name lemmas it saw used. At proof time the retrieval generator reads
+the retriever's top-1 premise, so its Pass@1 is bounded by the retriever's R@1.
 
 ``--benchmark fixture`` runs the same pipeline on the 24-theorem fixture with the replay environment (the
 end-to-end check it used to be). A rerun starts fresh; ``--resume`` reuses finished training runs.
@@ -56,19 +60,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--num-symbols", type=int, default=80, help="toy benchmark: rewrite lemmas (each with 3 "
                    "look-alike distractors)")
     p.add_argument("--num-retrieved", type=int, default=None,
-                   help="premises put in the generator's input (default: 3 for toy, the config's 10 for fixture)")
+                   help="premises put in the generator's input (default: 1 for toy, the config's 10 for fixture)")
     p.add_argument("--p-drop", type=float, default=None,
                    help="premise drop rate in generator training (default: 0 for toy, the config's 0.5 = RP's "
                    "for fixture)")
     p.add_argument("--rename-premises", type=float, default=None,
                    help="probability that a training input's retrieved premises get fresh random names, in the "
-                   "target too (default 0 = RP's); see reprover.generation.augment and README (copy probe)")
+                   "target too (default: 1 for toy, 0 = RP's for fixture); see reprover.generation.augment and "
+                   "README (copy probe)")
     p.add_argument("--insert-gold-premise", type=int, choices=(0, 1), default=None,
                    help="1: a training input whose retrieved premises miss the gold one gets it at a random rank "
-                   "(default 0 = RP's); see reprover.generation.dataset.generator_examples")
+                   "(default: 1 for toy, 0 = RP's for fixture); see reprover.generation.dataset.generator_examples")
     p.add_argument("--generator-batch-size", type=int, default=None,
-                   help="default: the config's 8")
-    p.add_argument("--retriever-steps", type=int, default=None, help="default: 1000 (toy), 300 (fixture)")
+                   help="default: 32 for toy, the config's 8 for fixture")
+    p.add_argument("--retriever-steps", type=int, default=None, help="default: 500 (toy), 300 (fixture)")
     p.add_argument("--generator-steps", type=int, default=None, help="default: 1500 (toy), 400 (fixture)")
     p.add_argument("--num-sampled-tactics", type=int, default=8)
     p.add_argument("--max-expansions", type=int, default=None, help="default: 10 (toy), 50 (fixture)")
@@ -79,13 +84,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     toy = args.benchmark == "toy"
     args.split = args.split or ("novel_premises" if toy else "random")
-    args.retriever_steps = args.retriever_steps or (1000 if toy else 300)
+    args.retriever_steps = args.retriever_steps or (500 if toy else 300)
     args.generator_steps = args.generator_steps or (1500 if toy else 400)
-    args.num_retrieved = args.num_retrieved or (3 if toy else 10)
+    args.num_retrieved = args.num_retrieved or (1 if toy else 10)
     args.p_drop = args.p_drop if args.p_drop is not None else (0.0 if toy else 0.5)
-    args.rename_premises = args.rename_premises if args.rename_premises is not None else 0.0
+    args.rename_premises = args.rename_premises if args.rename_premises is not None else (1.0 if toy else 0.0)
+    if args.insert_gold_premise is None:
+        args.insert_gold_premise = 1 if toy else 0
     args.insert_gold_premise = bool(args.insert_gold_premise)
-    args.generator_batch_size = args.generator_batch_size or 8
+    args.generator_batch_size = args.generator_batch_size or (32 if toy else 8)
     args.max_expansions = args.max_expansions or (10 if toy else 50)
     args.subsets = args.subsets or (["test"] if toy else ["test", "train"])
     return args
