@@ -50,6 +50,17 @@ def test_asset_stores_only_the_unfrozen_weights_and_rebuilds_the_model_exactly(t
     assert set(got) == set(expected) and all(torch.equal(got[k], expected[k]) for k in expected)
 
 
+def test_prior_steps_count_the_updates_before_an_init_from_run(tmp_path, capsys):
+    ckpt, _ = trained_checkpoint(tmp_path, small_cfg())
+    payload = torch.load(ckpt, weights_only=False)
+    torch.save({**payload, "loop": {"step": 123}}, ckpt)  # as the Trainer records its step
+    assert read_asset(save_asset(ckpt, tmp_path / "a.pt"))["steps"] == 123
+    assert read_asset(save_asset(ckpt, tmp_path / "b.pt", prior_steps=3250))["steps"] == 3373
+    assert asset_main([str(ckpt), str(tmp_path / "c.pt"), "--prior-steps", "-1"]) == 2
+    assert "--prior-steps -1: must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "c.pt").exists()
+
+
 def test_an_upsampler_that_moved_cannot_be_left_out(tmp_path):
     ckpt, _ = trained_checkpoint(tmp_path, small_cfg(), touch_upsampler=True)
     with pytest.raises(AssetError, match="differs from its seeded initial value"):

@@ -50,8 +50,15 @@ def _seeded(cfg: WaveGlowConfig, seed: int) -> WaveGlow:
     return WaveGlow(cfg.model)
 
 
-def save_asset(checkpoint: str | Path, out: str | Path, meta: dict[str, Any] | None = None) -> Path:
-    """Our training checkpoint -> asset: the trained weights minus the frozen ones, which must equal the seed's."""
+def save_asset(checkpoint: str | Path, out: str | Path, meta: dict[str, Any] | None = None,
+               prior_steps: int = 0) -> Path:
+    """Our training checkpoint -> asset: the trained weights minus the frozen ones, which must equal the seed's.
+
+    ``prior_steps``: the steps the run's starting weights already had when it began with ``--init-from`` (its
+    step counter restarts at 0), so the asset's ``steps`` counts every update the weights received.
+    """
+    if prior_steps < 0:
+        raise AssetError(f"--prior-steps {prior_steps}: must be >= 0 (the steps of the --init-from weights)")
     found = load_training_state(checkpoint)
     if found.config is None:
         raise AssetError(f"{checkpoint}: has no saved config; make the asset from a waveglow training checkpoint")
@@ -64,7 +71,8 @@ def save_asset(checkpoint: str | Path, out: str | Path, meta: dict[str, Any] | N
                              "train with freeze (configs/tiny_pretrain.json)")
     state = {k: v.detach().float().clone() for k, v in found.state.items() if k not in rebuilt}
     payload = {"format": ASSET_FORMAT, "version": ASSET_VERSION, "config": to_dict(cfg), "state": state,
-               "rebuilt_from_seed": {"seed": seed, "sha256": rebuilt}, "steps": found.iteration,
+               "rebuilt_from_seed": {"seed": seed, "sha256": rebuilt},
+               "steps": None if found.iteration is None else found.iteration + prior_steps,
                "meta": meta or {}}
     return atomic_save(out, lambda f: torch.save(payload, f))
 
@@ -132,10 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("checkpoint", type=Path, help="one of our training checkpoints (run folder ckpt_*.pt)")
     p.add_argument("out", type=Path, help="the asset to write (.pt)")
     p.add_argument("--meta", type=Path, help="JSON of provenance (command, hours, git, machine) stored inside")
+    p.add_argument("--prior-steps", type=int, default=0, metavar="N",
+                   help="steps the run's --init-from weights already had (its counter restarted at 0); the asset "
+                        "records checkpoint steps + N")
     args = p.parse_args(argv)
     try:
         meta = json.loads(args.meta.read_text()) if args.meta else {}
-        out = save_asset(args.checkpoint, args.out, meta)
+        out = save_asset(args.checkpoint, args.out, meta, prior_steps=args.prior_steps)
     except (OSError, ValueError, RuntimeError) as e:
         print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2
