@@ -155,6 +155,7 @@ def test_the_demo_with_the_asset_vocodes_or_fine_tunes_and_reruns_give_the_same_
         text = (opts.out / "report.md").read_text()
         assert ("only vocoding with the pretrained asset" in text) == (steps == 0)
         assert ("fine-tuned from the pretrained asset" in text) == (steps > 0)
+        assert ("loss.png" in text) == (steps > 0) == (opts.out / "loss.png").exists()  # no picture of no training
     assert runs["vocode"] == runs["vocode_again"] and runs["fine-tune"] == runs["fine-tune_again"]
     means = {row["system"]: row for row in runs["vocode"]}
     assert means["waveglow"]["nll"] < means["untrained"]["nll"]

@@ -210,8 +210,7 @@ def write_report(out: Path, table: list[dict], rows: list[dict], facts: dict) ->
         "",
         "![spectrograms](spectrograms.png)",
         "",
-        "![loss](loss.png)",
-        "",
+        *(["![loss](loss.png)", ""] if facts.get("mode") != "vocode" else []),  # vocoding trains nothing
         f"Environment: {env['device']}, load {env['load']}, torch {env['torch']}, Python {env['python']}, "
         f"git {env['git']}, {env['date']}. Total demo time {facts['total_seconds']:.0f} s.",
         "",
