@@ -45,6 +45,22 @@ def test_speaker_profiles_recognise_the_speakers_of_their_own_clips_and_a_shifte
     assert profiles.nearest(far) == (own + 1) % len(speakers)
 
 
+def test_relative_speaker_check_credits_steering_that_the_nearest_profile_misses(tmp_path: Path):
+    train = three_voice_corpus(tmp_path)
+    cfg = FlowtronConfig()
+    entries = read_flowtron_list(train)
+    speakers = speaker_table(entries)
+    profiles = SpeakerProfiles.fit(entries, cfg, speakers)
+    # a strong default voice (speaker 0's), nudged a fifth of the way toward each requested speaker
+    base = profiles.centroids[0]
+    mels = [((base + 0.2 * (profiles.centroids[s] - base)) * profiles.std + profiles.mean)[:, None].repeat(1, 5)
+            for s in range(len(speakers))]
+    assert [profiles.nearest(m) for m in mels] == [0] * len(speakers)
+    assert profiles.nearest_relative(mels) == list(range(len(speakers)))
+    same = [mels[0]] * len(speakers)  # an ignored embedding: nothing to credit, whatever the ties give
+    assert profiles.nearest_relative(same) == [profiles.nearest_relative(same)[0]] * len(speakers)
+
+
 @pytest.mark.parametrize("steps,prior_steps", [(100, 0), (100, 100), (100, 30)])
 def test_prior_steps_outside_the_run_or_off_the_validation_grid_is_refused(tmp_path: Path, steps, prior_steps):
     with pytest.raises(ValueError, match="--prior-steps"):
