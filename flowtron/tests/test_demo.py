@@ -29,12 +29,16 @@ def three_voice_corpus(folder: Path, per_voice: int = 3, sr: int = 22050) -> Pat
     return folder / "train.txt"
 
 
-def test_speaker_profiles_recognise_the_speakers_of_their_own_clips_and_a_shifted_spectrum(tmp_path: Path):
-    train = three_voice_corpus(tmp_path)
+def fitted_profiles(folder: Path):
+    """(config, entries, speaker table, profiles fitted on them) for the three-voice corpus."""
     cfg = FlowtronConfig()
-    entries = read_flowtron_list(train)
+    entries = read_flowtron_list(three_voice_corpus(folder))
     speakers = speaker_table(entries)
-    profiles = SpeakerProfiles.fit(entries, cfg, speakers)
+    return cfg, entries, speakers, SpeakerProfiles.fit(entries, cfg, speakers)
+
+
+def test_speaker_profiles_recognise_the_speakers_of_their_own_clips_and_a_shifted_spectrum(tmp_path: Path):
+    cfg, entries, speakers, profiles = fitted_profiles(tmp_path)
     assert profiles.centroids.shape == (len(speakers), cfg.model.n_mel_channels)
     assert profiles.real_accuracy(entries, cfg, speakers) == 1.0
     mel = load_mel(entries[0].path, cfg.data)
@@ -46,11 +50,7 @@ def test_speaker_profiles_recognise_the_speakers_of_their_own_clips_and_a_shifte
 
 
 def test_relative_speaker_check_credits_steering_that_the_nearest_profile_misses(tmp_path: Path):
-    train = three_voice_corpus(tmp_path)
-    cfg = FlowtronConfig()
-    entries = read_flowtron_list(train)
-    speakers = speaker_table(entries)
-    profiles = SpeakerProfiles.fit(entries, cfg, speakers)
+    _, _, speakers, profiles = fitted_profiles(tmp_path)
     # a strong default voice (speaker 0's), nudged a fifth of the way toward each requested speaker
     base = profiles.centroids[0]
     mels = [((base + 0.2 * (profiles.centroids[s] - base)) * profiles.std + profiles.mean)[:, None].repeat(1, 5)
