@@ -156,6 +156,7 @@ def test_the_demo_with_the_asset_vocodes_or_fine_tunes_and_reruns_give_the_same_
         assert ("only vocoding with the pretrained asset" in text) == (steps == 0)
         assert ("fine-tuned from the pretrained asset" in text) == (steps > 0)
         assert ("loss.png" in text) == (steps > 0) == (opts.out / "loss.png").exists()  # no picture of no training
+        assert facts["resolved_config"]["freeze"] == ["upsample."]  # fine-tuning keeps the asset's frozen upsampler
     assert runs["vocode"] == runs["vocode_again"] and runs["fine-tune"] == runs["fine-tune_again"]
     means = {row["system"]: row for row in runs["vocode"]}
     assert means["waveglow"]["nll"] < means["untrained"]["nll"]
