@@ -142,10 +142,13 @@ class SpeakerProfiles:
         z = (feats - mean) / std
         return cls(torch.stack([z[rows == s].mean(0) for s in range(len(speakers))]), mean, std)
 
+    def features(self, mel: torch.Tensor) -> torch.Tensor:
+        """``mel`` [n_mel, T] as the classifier sees it: its mean over frames, standardised per channel."""
+        return (mel.mean(1) - self.mean) / self.std
+
     def nearest(self, mel: torch.Tensor) -> int:
         """Row of the speaker whose centroid is nearest to ``mel`` [n_mel, T]."""
-        z = (mel.mean(1) - self.mean) / self.std
-        return int(torch.argmin((self.centroids - z).pow(2).sum(1)))
+        return int(torch.argmin((self.centroids - self.features(mel)).pow(2).sum(1)))
 
     def nearest_relative(self, mels: list[torch.Tensor]) -> list[int]:
         """For one text synthesised as every speaker (``mels[s]`` asked for row s), the row each synthesis points to
@@ -155,7 +158,7 @@ class SpeakerProfiles:
         offset. ``nearest`` asks whether a synthesis *is* the speaker's voice; this asks
         whether the embedding moves the voice *toward* the speaker, which a model with a strong default voice can
         do while every synthesis stays nearest to one speaker."""
-        z = torch.stack([(m.mean(1) - self.mean) / self.std for m in mels])
+        z = torch.stack([self.features(m) for m in mels])
         z, c = z - z.mean(0), self.centroids - self.centroids.mean(0)
         cos = torch.nn.functional.normalize(z, dim=1) @ torch.nn.functional.normalize(c, dim=1).T
         return cos.argmax(1).tolist()
